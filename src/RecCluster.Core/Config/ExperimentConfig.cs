@@ -1,0 +1,49 @@
+using RecCluster.Core.Data;
+using RecCluster.Core.Evaluation;
+
+namespace RecCluster.Core.Config;
+
+/// <summary>Where the interactions come from: a file or the built-in synthetic generator.</summary>
+public sealed record DataConfig(
+    string? Path,
+    DataFormat Format,
+    SyntheticConfig? Synthetic,
+    string? ItemFeaturesPath,
+    string ItemFeatureField,
+    string? ItemEmbeddingsPath,
+    int MinUserInteractions,
+    int MinItemInteractions);
+
+public enum EvalProtocol { Full, Sampled }
+
+/// <summary>How trials are evaluated. Validation and test both use leave-one-out targets.</summary>
+public sealed record EvaluationConfig(
+    EvalProtocol Protocol,
+    int SampledNegatives,
+    IReadOnlyList<int> Cutoffs,
+    IReadOnlyList<MetricKind> Metrics)
+{
+    public IEnumerable<string> MetricNames =>
+        from m in Metrics from k in Cutoffs select MetricName.Format(m, k);
+}
+
+/// <summary>The validation metric trials are ranked and early-stopped by.</summary>
+public sealed record Objective(string Metric, bool Maximize)
+{
+    public bool IsBetter(double candidate, double incumbent) => Maximize ? candidate > incumbent : candidate < incumbent;
+}
+
+/// <summary>One model and its hyperparameters as written, with their positions for error messages.</summary>
+public sealed record ModelConfig(string Name, TrialParameters Parameters);
+
+/// <summary>
+/// A parsed experiment file. A train config is an experiment whose hyperparameters are all fixed values
+/// and which names exactly one model.
+/// </summary>
+public sealed record ExperimentConfig(
+    string Name,
+    string SourceFile,
+    DataConfig Data,
+    EvaluationConfig Evaluation,
+    Objective Objective,
+    IReadOnlyList<ModelConfig> Models);

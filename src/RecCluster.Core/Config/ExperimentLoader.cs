@@ -1,0 +1,202 @@
+using RecCluster.Core.Data;
+using RecCluster.Core.Evaluation;
+using YamlDotNet.RepresentationModel;
+
+namespace RecCluster.Core.Config;
+
+/// <summary>
+/// Parses and validates an experiment YAML file. Every problem is reported at once as
+/// <c>file:line:col: message</c>; nothing is returned unless the whole file is valid.
+/// Relative data paths resolve against the config file's folder.
+/// </summary>
+public static class ExperimentLoader
+{
+    private static readonly string[] TopKeys = ["name", "data", "split", "evaluation", "objective", "models"];
+    private static readonly string[] DataKeys =
+        ["path", "format", "synthetic", "item_features", "item_feature_field", "item_embeddings", "min_user_interactions", "min_item_interactions"];
+    private static readonly string[] EvaluationKeys = ["protocol", "sampled_negatives", "cutoffs", "metrics"];
+    private static readonly string[] ObjectiveKeys = ["metric", "mode"];
+
+    private static readonly Dictionary<string, DataFormat> Formats = new()
+    {
+        ["auto"] = DataFormat.Auto, ["atomic"] = DataFormat.Atomic, ["sasrec"] = DataFormat.SasRec,
+        ["csv"] = DataFormat.Csv, ["movielens"] = DataFormat.MovieLens,
+    };
+    private static readonly Dictionary<string, EvalProtocol> Protocols = new() { ["full"] = EvalProtocol.Full, ["sampled"] = EvalProtocol.Sampled };
+    private static readonly Dictionary<string, bool> Modes = new() { ["max"] = true, ["min"] = false };
+
+    /// <summary>Loads a config that must describe exactly one trial (one model, fixed values).</summary>
+    public static ExperimentConfig LoadTrial(string path)
+    {
+        var (config, source) = Parse(path);
+        if (config is not null && config.Models.Count != 1)
+            source.Error(1, 1, $"a train config names exactly one model under 'models', found {config.Models.Count}");
+        if (source.Errors.Count > 0) throw new ConfigException(source.Errors);
+        return config!;
+    }
+
+    public static (ExperimentConfig? Config, YamlSource Source) Parse(string path)
+    {
+        var fullPath = System.IO.Path.GetFullPath(path);
+        var source = YamlSource.Load(path, out var root);
+        if (root is null) return (null, source);
+        var top = source.Mapping(root, "the config", TopKeys);
+        if (top is null) return (null, source);
+        var folder = System.IO.Path.GetDirectoryName(fullPath)!;
+
+        string name = top.TryGetValue("name", out var n) ? source.String(n.Value, "name") ?? "" : System.IO.Path.GetFileNameWithoutExtension(path);
+        if (top.TryGetValue("split", out var split) && source.String(split.Value, "split") is { } s && s != "leave_one_out")
+            source.Error(split.Value, $"split '{s}' is not supported; the only split is leave_one_out (last item test, second-to-last validation)");
+
+        var data = Require(source, top, "data", root) is { } dataNode ? ParseData(source, dataNode, folder) : null;
+        var evaluation = top.TryGetValue("evaluation", out var ev) ? ParseEvaluation(source, ev.Value) : DefaultEvaluation();
+        var objective = top.TryGetValue("objective", out var ob) ? ParseObjective(source, ob.Value, evaluation) : new Objective("ndcg@10", true);
+        if (evaluation is not null && objective is not null && !evaluation.MetricNames.Contains(objective.Metric))
+            source.Error(ob.Value ?? root, $"objective metric '{objective.Metric}' is not among the evaluated metrics ({string.Join(", ", evaluation.MetricNames)})");
+        var models = Require(source, top, "models", root) is { } modelsNode && data is not null ? ParseModels(source, modelsNode, data) : null;
+
+        if (source.Errors.Count > 0 || data is null || evaluation is null || objective is null || models is null)
+            return (null, source);
+        return (new ExperimentConfig(name, fullPath, data, evaluation, objective, models), source);
+    }
+
+    private static YamlNode? Require(YamlSource source, Dictionary<string, (YamlNode Key, YamlNode Value)> map, string key, YamlNode parent)
+    {
+        if (map.TryGetValue(key, out var entry)) return entry.Value;
+        source.Error(parent, $"missing required key '{key}'");
+        return null;
+    }
+
+    private static DataConfig? ParseData(YamlSource source, YamlNode node, string folder)
+    {
+        var map = source.Mapping(node, "data", DataKeys);
+        if (map is null) return null;
+        string? Resolve(string key) =>
+            map.TryGetValue(key, out var e) && source.String(e.Value, $"data.{key}") is { } p ? System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, p)) : null;
+
+        var path = Resolve("path");
+        SyntheticConfig? synthetic = map.TryGetValue("synthetic", out var syn) ? ParseSynthetic(source, syn.Value) : null;
+        if (map.ContainsKey("path") == map.ContainsKey("synthetic"))
+            source.Error(node, "data needs exactly one of 'path' (an interaction file) or 'synthetic' (the built-in generator)");
+        if (path is not null && !System.IO.File.Exists(path))
+            source.Error(map["path"].Value, $"data file not found: {path}");
+
+        var format = map.TryGetValue("format", out var f) ? source.Choice(f.Value, "data.format", Formats) ?? DataFormat.Auto : DataFormat.Auto;
+        var features = Resolve("item_features");
+        if (features is not null && !System.IO.File.Exists(features)) source.Error(map["item_features"].Value, $"item feature file not found: {features}");
+        var embeddings = Resolve("item_embeddings");
+        if (embeddings is not null && !System.IO.File.Exists(embeddings)) source.Error(map["item_embeddings"].Value, $"item embedding file not found: {embeddings}");
+        string field = map.TryGetValue("item_feature_field", out var ff) ? source.String(ff.Value, "data.item_feature_field") ?? "class" : "class";
+
+        int Core(string key)
+        {
+            if (!map.TryGetValue(key, out var e)) return 0;
+            if (synthetic is not null) source.Error(e.Key, $"data.{key} (k-core filtering) would invalidate the synthetic oracle; use it with data files only");
+            return (int)(source.Integer(e.Value, $"data.{key}", 0, 1_000_000) ?? 0);
+        }
+        return new DataConfig(path, format, synthetic, features, field, embeddings, Core("min_user_interactions"), Core("min_item_interactions"));
+    }
+
+    private static SyntheticConfig? ParseSynthetic(YamlSource source, YamlNode node)
+    {
+        var map = source.Mapping(node, "data.synthetic", SyntheticConfig.Keys);
+        if (map is null) return null;
+        var d = SyntheticConfig.Default;
+        long Int(string key, long fallback, long min, long max) =>
+            map.TryGetValue(key, out var e) ? source.Integer(e.Value, $"data.synthetic.{key}", min, max) ?? fallback : fallback;
+        double Num(string key, double fallback, double min, double max) =>
+            map.TryGetValue(key, out var e) ? source.Number(e.Value, $"data.synthetic.{key}", min, max) ?? fallback : fallback;
+        var config = new SyntheticConfig(
+            Users: (int)Int("users", d.Users, 1, 10_000_000),
+            Items: (int)Int("items", d.Items, 10, 10_000_000),
+            Clusters: (int)Int("clusters", d.Clusters, 1, 100_000),
+            MinLength: (int)Int("min_length", d.MinLength, 3, 100_000),
+            MaxLength: (int)Int("max_length", d.MaxLength, 3, 100_000),
+            MarkovWeight: Num("markov_weight", d.MarkovWeight, 0, 1),
+            Seed: (int)Int("seed", d.Seed, 0, int.MaxValue));
+        foreach (var problem in config.Problems())
+            source.Error(node, $"data.synthetic: {problem}");
+        return config;
+    }
+
+    private static EvaluationConfig DefaultEvaluation() =>
+        new(EvalProtocol.Full, 100, [5, 10, 20], [MetricKind.Hr, MetricKind.Ndcg, MetricKind.Mrr]);
+
+    private static EvaluationConfig? ParseEvaluation(YamlSource source, YamlNode node)
+    {
+        var map = source.Mapping(node, "evaluation", EvaluationKeys);
+        if (map is null) return null;
+        var d = DefaultEvaluation();
+        var protocol = map.TryGetValue("protocol", out var p) ? source.Choice(p.Value, "evaluation.protocol", Protocols) ?? d.Protocol : d.Protocol;
+        int negatives = map.TryGetValue("sampled_negatives", out var sn) ? (int)(source.Integer(sn.Value, "evaluation.sampled_negatives", 1, 100_000) ?? 100) : 100;
+        if (map.ContainsKey("sampled_negatives") && protocol != EvalProtocol.Sampled)
+            source.Error(map["sampled_negatives"].Key, "evaluation.sampled_negatives applies only to protocol: sampled");
+        var cutoffs = d.Cutoffs.ToList();
+        if (map.TryGetValue("cutoffs", out var c) && source.Sequence(c.Value, "evaluation.cutoffs") is { } list)
+            cutoffs = [.. list.Select(x => (int)(source.Integer(x, "a cutoff", 1, 100_000) ?? 0)).Where(x => x > 0).Distinct().Order()];
+        var metrics = d.Metrics.ToList();
+        if (map.TryGetValue("metrics", out var m) && source.Sequence(m.Value, "evaluation.metrics") is { } names)
+        {
+            metrics = [];
+            foreach (var item in names)
+            {
+                var text = source.String(item, "a metric") ?? "";
+                if (MetricName.TryParseKind(text, out var kind)) { if (!metrics.Contains(kind)) metrics.Add(kind); }
+                else source.Error(item, $"unknown metric '{text}'; {Suggestions.DidYouMean(text, MetricName.KindNames)}");
+            }
+        }
+        return new EvaluationConfig(protocol, negatives, cutoffs, metrics);
+    }
+
+    private static Objective? ParseObjective(YamlSource source, YamlNode node, EvaluationConfig? evaluation)
+    {
+        var map = source.Mapping(node, "objective", ObjectiveKeys);
+        if (map is null) return null;
+        if (!map.TryGetValue("metric", out var m)) { source.Error(node, "objective needs 'metric', e.g. ndcg@10"); return null; }
+        var metric = source.String(m.Value, "objective.metric");
+        if (metric is null) return null;
+        if (!MetricName.TryParse(metric, out _, out _))
+        {
+            source.Error(m.Value, $"objective metric '{metric}' is not a metric name like ndcg@10 ({string.Join(", ", MetricName.KindNames)} @ a cutoff)");
+            return null;
+        }
+        bool maximize = !map.TryGetValue("mode", out var mode) || (source.Choice(mode.Value, "objective.mode", Modes) ?? true);
+        return new Objective(metric.ToLowerInvariant(), maximize);
+    }
+
+    private static List<ModelConfig>? ParseModels(YamlSource source, YamlNode node, DataConfig data)
+    {
+        var map = source.Mapping(node, "models", ModelCatalog.Models);
+        if (map is null) return null;
+        if (map.Count == 0 && node is YamlMappingNode { Children.Count: 0 }) source.Error(node, "models is empty; name one of: " + string.Join(", ", ModelCatalog.Models));
+        var models = new List<ModelConfig>();
+        foreach (var (modelName, (_, paramsNode)) in map)
+        {
+            var specs = ModelCatalog.ParamsOf(modelName).ToDictionary(s => s.Name);
+            var written = new Dictionary<string, object>(StringComparer.Ordinal);
+            var positions = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
+            var entries = paramsNode is YamlScalarNode { Value: null or "" or "~" } ? [] : source.Mapping(paramsNode, $"models.{modelName}", specs.Keys);
+            if (entries is null) continue;
+            foreach (var (param, (key, value)) in entries)
+            {
+                positions[param] = key;
+                if (value is not YamlScalarNode scalar)
+                {
+                    source.Error(value, $"'{param}' must be a fixed value in a train config (one trial)");
+                    continue;
+                }
+                var raw = YamlSource.ScalarValue(scalar);
+                if (raw is null) { source.Error(value, $"'{param}' has no value"); continue; }
+                var problem = specs[param].TryNormalize(raw, out var normalized);
+                if (problem is not null) source.Error(value, problem);
+                else written[param] = normalized;
+            }
+            if (written.Count != entries.Count) continue;
+            var parameters = TrialParameters.Resolve(modelName, written);
+            foreach (var (param, message) in ModelCatalog.CrossCheck(modelName, parameters, data))
+                if (positions.TryGetValue(param, out var at)) source.Error(at, message); else source.Error(paramsNode, message);
+            models.Add(new ModelConfig(modelName, parameters));
+        }
+        return models;
+    }
+}

@@ -1,0 +1,91 @@
+namespace RecCluster.Core.Config;
+
+/// <summary>
+/// The models RecCluster trains and the hyperparameters each accepts. A hyperparameter that is not
+/// listed for a model is rejected, so none is ever silently ignored.
+/// </summary>
+public static class ModelCatalog
+{
+    public const string SasRec = "sasrec";
+    public const string Popularity = "pop";
+
+    private static readonly ParamSpec[] TrialParams =
+    [
+        new("sample_seed", ParamKind.Int, 42L, "Seeds user sampling, initialisation, negatives, dropout and shuffling.", 0, int.MaxValue),
+        new("sample_ratio", ParamKind.Float, 1.0, "Fraction of training users used (validation and test always cover every user).", 0, 1, MinExclusive: true),
+        new("eval_batch_size", ParamKind.Int, 256L, "Users per evaluation batch.", 1, 1 << 20),
+        new("device", ParamKind.Choice, "auto", "auto (CUDA when present, else CPU), cpu or cuda.", Choices: ["auto", "cpu", "cuda"]),
+    ];
+
+    private static readonly ParamSpec[] LoopParams =
+    [
+        new("n_epochs", ParamKind.Int, 50L, "Maximum training epochs.", 1, 100_000),
+        new("batch_size", ParamKind.Int, 128L, "Training sequences per step.", 1, 1 << 20),
+        new("learning_rate", ParamKind.Float, 0.001, "Adam learning rate.", 0, 1, MinExclusive: true),
+        new("eval_step", ParamKind.Int, 1L, "Evaluate on validation every N epochs.", 1, 100_000),
+        new("early_stopping_step", ParamKind.Int, 10L, "Stop after N evaluations without improvement of the objective (0: never).", 0, 100_000),
+    ];
+
+    private static readonly ParamSpec[] SasRecParams =
+    [
+        new("hidden_size", ParamKind.Int, 64L, "Embedding and transformer width.", 1, 8192),
+        new("inner_size", ParamKind.Int, 256L, "Feed-forward inner width.", 1, 65536),
+        new("n_layers", ParamKind.Int, 2L, "Transformer blocks.", 1, 64),
+        new("n_heads", ParamKind.Int, 2L, "Attention heads (must divide hidden_size).", 1, 256),
+        new("hidden_dropout_prob", ParamKind.Float, 0.2, "Dropout on embeddings and block outputs.", 0, 1, MaxExclusive: true),
+        new("attn_dropout_prob", ParamKind.Float, 0.2, "Dropout on attention weights.", 0, 1, MaxExclusive: true),
+        new("hidden_act", ParamKind.Choice, "gelu", "Feed-forward activation.", Choices: ["gelu", "relu", "swish", "tanh", "sigmoid"]),
+        new("layer_norm_eps", ParamKind.Float, 1e-12, "LayerNorm epsilon.", 0, 1, MinExclusive: true, MaxExclusive: true),
+        new("initializer_range", ParamKind.Float, 0.02, "Std of the normal initialisation of weights.", 0, 10, MinExclusive: true),
+        new("max_seq_length", ParamKind.Int, 50L, "Most recent items fed to the model.", 1, 8192),
+        new("loss_type", ParamKind.Choice, "CE", "CE (softmax over all items, or sampled softmax when negative_samples_count > 0), BPR or BCE (sampled negatives).", Choices: ["CE", "BPR", "BCE"]),
+        new("negative_samples_count", ParamKind.Int, null, "Negatives per positive; default 0 for CE (full softmax), 1 for BPR/BCE.", 0, 100_000),
+        new("sample_strategy", ParamKind.Choice, "uniform", "How training negatives are drawn: uniform over items or proportional to popularity.", Choices: ["uniform", "popularity"]),
+        new("mask_rate", ParamKind.Float, 0.0, "Share of input positions replaced by padding during training (item dropout augmentation).", 0, 1, MaxExclusive: true),
+        new("append_item_features", ParamKind.Bool, false, "Add the mean embedding of each item's side features (data.item_features) to its embedding.", null),
+        new("append_item_embeddings", ParamKind.Bool, false, "Add a learned projection of pretrained item vectors (data.item_embeddings) to each item's embedding.", null),
+        new("use_candidate_embeddings", ParamKind.Bool, false, "Score against a separate output embedding table instead of the tied input one.", null),
+    ];
+
+    private static readonly Dictionary<string, ParamSpec[]> Specs = new(StringComparer.Ordinal)
+    {
+        [SasRec] = [.. TrialParams, .. LoopParams, .. SasRecParams],
+        [Popularity] = TrialParams,
+    };
+
+    public static IReadOnlyCollection<string> Models => Specs.Keys;
+
+    public static bool IsKnown(string model) => Specs.ContainsKey(model);
+
+    public static IReadOnlyList<ParamSpec> ParamsOf(string model) => Specs[model];
+
+    /// <summary>
+    /// Cross-field checks on a model's resolved hyperparameters. Returns (parameter name, message) pairs;
+    /// the caller places each at the parameter's position in the file.
+    /// </summary>
+    public static IEnumerable<(string Param, string Message)> CrossCheck(string model, TrialParameters p, DataConfig data)
+    {
+        if (model != SasRec) yield break;
+        long hidden = p.GetInt("hidden_size"), heads = p.GetInt("n_heads");
+        if (hidden % heads != 0)
+            yield return ("n_heads", $"hidden_size ({hidden}) must be divisible by n_heads ({heads})");
+        string loss = p.GetString("loss_type");
+        bool negativesSet = p.IsExplicit("negative_samples_count");
+        long negatives = p.GetInt("negative_samples_count");
+        if (loss != "CE" && negativesSet && negatives < 1)
+            yield return ("negative_samples_count", $"loss_type {loss} needs at least one negative per positive");
+        if (loss == "CE" && negatives == 0 && p.IsExplicit("sample_strategy"))
+            yield return ("sample_strategy", "sample_strategy applies only when negatives are sampled: set negative_samples_count > 0 or loss_type BPR/BCE");
+        if (p.GetBool("append_item_features") && data.ItemFeaturesPath is null)
+            yield return ("append_item_features", "append_item_features needs data.item_features (a RecBole .item file)");
+        if (p.GetBool("append_item_embeddings") && data.ItemEmbeddingsPath is null)
+            yield return ("append_item_embeddings", "append_item_embeddings needs data.item_embeddings (a text file of item vectors)");
+    }
+
+    /// <summary>Fills values that default from other hyperparameters.</summary>
+    public static object DerivedDefault(string name, IReadOnlyDictionary<string, object> values) => name switch
+    {
+        "negative_samples_count" => (string)values["loss_type"] == "CE" ? 0L : 1L,
+        _ => throw new InvalidOperationException($"no derived default for {name}"),
+    };
+}
