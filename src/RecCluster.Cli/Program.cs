@@ -1,2 +1,8 @@
-using TorchSharp;
-Console.WriteLine(torch.ones(3).sum().item<float>());
+using System.CommandLine;
+using RecCluster.Cli;
+
+var root = new RootCommand("RecCluster: train and sweep sequential recommenders (SASRec and baselines) on TorchSharp.");
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(ValidateCommand.Create());
+root.Subcommands.Add(DatasetCommand.Create());
+return root.Parse(args).Invoke();

@@ -1,0 +1,42 @@
+using RecCluster.Core.Config;
+using RecCluster.Core.Data;
+
+namespace RecCluster.Cli;
+
+/// <summary>Exit codes and user-facing error printing shared by the commands.</summary>
+public static class Errors
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int InvalidInput = 2;
+
+    /// <summary>Runs a command body, turning expected failures into a message and an exit code (no stack traces).</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (ConfigException e)
+        {
+            foreach (var error in e.Errors) Console.Error.WriteLine(error);
+            Console.Error.WriteLine($"{e.Errors.Count} problem(s) found; nothing was run.");
+            return InvalidInput;
+        }
+        catch (DataFormatException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return InvalidInput;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled.");
+            return 130;
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return Failed;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace RecCluster.Training.Models;
+
+public enum LossType { CE, BPR, BCE }
+
+/// <summary>
+/// Next-item losses over hidden states (M x H) and an item table ((N+1) x H, row 0 = padding), shared by
+/// every model that scores items by dot product.
+/// </summary>
+public static class SequenceLosses
+{
+    public static Tensor Compute(LossType type, Tensor hidden, Tensor targets, Tensor? negatives, Tensor table)
+    {
+        if (type == LossType.CE && negatives is null)
+        {
+            // Full softmax over items 1..N; the padding row never competes.
+            var logits = hidden.matmul(table.narrow(0, 1, table.shape[0] - 1).t());
+            return F.cross_entropy(logits, targets - 1);
+        }
+        if (negatives is null) throw new ArgumentException($"{type} needs sampled negatives");
+        var positive = (hidden * table.index_select(0, targets)).sum(-1);                                   // M
+        long m = negatives.shape[0], k = negatives.shape[1];
+        var negativeEmbeddings = table.index_select(0, negatives.reshape(-1)).view(m, k, -1);              // M x K x H
+        var negative = negativeEmbeddings.matmul(hidden.unsqueeze(-1)).squeeze(-1);                         // M x K
+        return type switch
+        {
+            // Sampled softmax: the positive competes with its K negatives.
+            LossType.CE => F.cross_entropy(cat([positive.unsqueeze(1), negative], 1), zeros(m, dtype: int64, device: hidden.device)),
+            LossType.BPR => -F.logsigmoid(positive.unsqueeze(1) - negative).mean(),
+            LossType.BCE => -(F.logsigmoid(positive) + F.logsigmoid(-negative).sum(1)).mean(),
+            _ => throw new ArgumentOutOfRangeException(nameof(type)),
+        };
+    }
+}

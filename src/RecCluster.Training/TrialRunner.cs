@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using RecCluster.Core.Config;
+using RecCluster.Core.Data;
+using RecCluster.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RecCluster.Training;
+
+public sealed record DataSummary(string Source, string Format, int Users, int Items, long Interactions, int SkippedUsers, int TrainingUsers);
+
+public sealed record EpochReport(int Epoch, int Epochs, double Loss, IReadOnlyDictionary<string, double>? Valid, bool Improved, double Seconds, long RssBytes);
+
+public sealed record TrialResult(
+    string Status,
+    string Device,
+    int BestEpoch,
+    int EpochsRun,
+    IReadOnlyDictionary<string, double> Valid,
+    IReadOnlyDictionary<string, double> Test,
+    IReadOnlyDictionary<string, double>? Oracle,
+    double Seconds,
+    DataSummary Data);
+
+/// <summary>Progress callbacks; the CLI renders them, tests record them.</summary>
+public interface ITrialObserver
+{
+    void DataLoaded(DataSummary summary) { }
+    void BatchCompleted(int epoch, int batch, int batches) { }
+    void EpochCompleted(EpochReport report) { }
+}
+
+public sealed record TrialOptions(string? CheckpointPath = null, int Threads = 0);
+
+/// <summary>
+/// Runs one trial: loads data, builds the model, trains with periodic validation, early stopping and a
+/// best checkpoint, then reports validation and test metrics at the best validation epoch.
+/// </summary>
+public static class TrialRunner
+{
+    public static TrialResult Run(ExperimentConfig config, TrialOptions options, ITrialObserver? observer = null, CancellationToken cancel = default)
+    {
+        observer ??= new NullObserver();
+        var clock = Stopwatch.StartNew();
+        var model = config.Models.Single();
+        var p = model.Parameters;
+        TorchRuntime.SetThreads(options.Threads);
+        int seed = (int)p.GetInt("sample_seed");
+        TorchRuntime.Seed(seed);
+        var device = TorchRuntime.ResolveDevice(p.GetString("device"));
+
+        var (data, format, generator) = LoadData(config.Data);
+        var trainingUsers = data.SampleTrainingUsers(p.GetDouble("sample_ratio"), seed);
+        var summary = new DataSummary(config.Data.Path ?? "synthetic", format, data.UserCount, data.ItemCount, data.InteractionCount, data.SkippedUsers, trainingUsers.Length);
+        observer.DataLoaded(summary);
+        var trainCounts = data.TrainItemCounts(trainingUsers);
+
+        using var recommender = CreateModel(model, data, config.Data, trainCounts, device);
+        int maxLength = recommender is SasRec sas ? sas.MaxSequenceLength : 1;
+        var evaluator = new Evaluator(data, config.Evaluation, maxLength, (int)p.GetInt("eval_batch_size"), device, seed);
+
+        var checkpoint = options.CheckpointPath ?? Path.Combine(Path.GetTempPath(), $"reccluster-{Guid.NewGuid():N}.pt");
+        int bestEpoch = 0, epochsRun = 0;
+        string status = "completed";
+        if (recommender.IsTrainable)
+        {
+            (bestEpoch, epochsRun, status) = Train(recommender, data, trainingUsers, trainCounts, p, config.Objective, evaluator, maxLength, device, seed, checkpoint, observer, cancel);
+            recommender.load(checkpoint);
+            if (options.CheckpointPath is null) File.Delete(checkpoint);
+        }
+
+        var valid = evaluator.Evaluate(recommender, Split.Valid);
+        var test = evaluator.Evaluate(recommender, Split.Test);
+        var oracle = generator is not null && config.Evaluation.Protocol == EvalProtocol.Full
+            ? generator.OracleMetrics(Split.Test, config.Evaluation.Metrics, config.Evaluation.Cutoffs)
+            : null;
+        return new TrialResult(status, device.type.ToString().ToLowerInvariant(), bestEpoch, epochsRun, valid, test, oracle, clock.Elapsed.TotalSeconds, summary);
+    }
+
+    private static (int BestEpoch, int EpochsRun, string Status) Train(
+        SequentialRecommender model, SequenceDataset data, int[] trainingUsers, long[] trainCounts, TrialParameters p,
+        Objective objective, Evaluator evaluator, int maxLength, Device device, int seed, string checkpoint,
+        ITrialObserver observer, CancellationToken cancel)
+    {
+        // Users whose training history holds at least one transition.
+        var users = trainingUsers.Where(u => data.TrainItems(u).Length >= 2).ToArray();
+        if (users.Length == 0) throw new InvalidOperationException("no training user has two or more training items");
+        int epochs = (int)p.GetInt("n_epochs"), batchSize = (int)p.GetInt("batch_size");
+        int evalStep = (int)p.GetInt("eval_step"), patience = (int)p.GetInt("early_stopping_step");
+        var sampler = NegativeSampler.Create(p.GetString("sample_strategy"), trainCounts, device);
+        using var optimizer = optim.Adam(model.parameters(), lr: p.GetDouble("learning_rate"));
+        var shuffle = new Random(seed);
+        int batches = (users.Length + batchSize - 1) / batchSize;
+
+        double best = objective.Maximize ? double.NegativeInfinity : double.PositiveInfinity;
+        int bestEpoch = 0, stale = 0;
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var started = Stopwatch.StartNew();
+            shuffle.Shuffle(users);
+            model.train();
+            double lossSum = 0;
+            for (int b = 0; b < batches; b++)
+            {
+                using var scope = NewDisposeScope();
+                var batchUsers = users.AsSpan(b * batchSize, Math.Min(batchSize, users.Length - b * batchSize));
+                var (inputs, targets) = SequenceBatches.Training(data, batchUsers, maxLength, device);
+                Tensor? negatives = null;
+                if (model.NegativesPerPositive > 0)
+                    negatives = sampler.Sample(targets.reshape(-1).masked_select(targets.reshape(-1).gt(0)), model.NegativesPerPositive);
+                optimizer.zero_grad();
+                var loss = model.Loss(new TrainingBatch(inputs, targets, negatives));
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>();
+                observer.BatchCompleted(epoch, b + 1, batches);
+            }
+
+            IReadOnlyDictionary<string, double>? valid = null;
+            bool improved = false;
+            if (epoch % evalStep == 0 || epoch == epochs)
+            {
+                valid = evaluator.Evaluate(model, Split.Valid);
+                double value = valid[objective.Metric];
+                if (objective.IsBetter(value, best) || bestEpoch == 0)
+                {
+                    (best, bestEpoch, stale, improved) = (value, epoch, 0, true);
+                    model.save(checkpoint);
+                }
+                else stale++;
+            }
+            observer.EpochCompleted(new EpochReport(epoch, epochs, lossSum / batches, valid, improved, started.Elapsed.TotalSeconds, Environment.WorkingSet));
+            if (patience > 0 && stale >= patience) return (bestEpoch, epoch, "early_stopped");
+        }
+        return (bestEpoch, epochs, "completed");
+    }
+
+    public static (SequenceDataset Data, string Format, SyntheticGenerator? Generator) LoadData(DataConfig config)
+    {
+        if (config.Synthetic is { } synthetic)
+        {
+            var generator = new SyntheticGenerator(synthetic);
+            return (generator.Dataset, "synthetic", generator);
+        }
+        var (rows, format) = InteractionReader.Read(config.Path!, config.Format);
+        var data = SequenceDataset.FromInteractions(config.Path!, rows, config.MinUserInteractions, config.MinItemInteractions);
+        return (data, format.ToString().ToLowerInvariant(), null);
+    }
+
+    private static SequentialRecommender CreateModel(ModelConfig model, SequenceDataset data, DataConfig dataConfig, long[] trainCounts, Device device)
+    {
+        if (model.Name == ModelCatalog.Popularity) return new Popularity(trainCounts, device);
+        var p = model.Parameters;
+        Tensor? featureIds = null, featureCounts = null, pretrained = null;
+        long featureCount = 0;
+        if (p.GetBool("append_item_features"))
+        {
+            var features = ItemSideInformation.ReadFeatures(dataConfig.ItemFeaturesPath!, dataConfig.ItemFeatureField, data);
+            int width = Math.Max(1, features.PerItem.Max(f => f.Length));
+            var ids = new long[features.PerItem.Count * width];
+            var counts = new float[features.PerItem.Count];
+            for (int i = 0; i < features.PerItem.Count; i++)
+            {
+                for (int k = 0; k < features.PerItem[i].Length; k++) ids[i * width + k] = features.PerItem[i][k];
+                counts[i] = Math.Max(1, features.PerItem[i].Length);
+            }
+            featureIds = tensor(ids, [features.PerItem.Count, width]).to(device);
+            featureCounts = tensor(counts).to(device);
+            featureCount = features.FeatureCount;
+        }
+        if (p.GetBool("append_item_embeddings"))
+        {
+            var (vectors, dim, _) = ItemSideInformation.ReadEmbeddings(dataConfig.ItemEmbeddingsPath!, data);
+            pretrained = tensor(vectors, [data.ItemCount + 1, dim]).to(device);
+        }
+        var sasrec = new SasRec(data.ItemCount, p, new ItemSideTensors(featureIds, featureCounts, featureCount, pretrained));
+        sasrec.to(device);
+        return sasrec;
+    }
+
+    private sealed class NullObserver : ITrialObserver;
+}
