@@ -1,0 +1,36 @@
+using RecCluster.Core.Config;
+using RecCluster.Core.Data;
+using RecCluster.Core.Evaluation;
+
+namespace RecCluster.Training.Tests;
+
+/// <summary>Small experiment configs built in code for fast tests.</summary>
+public static class Trials
+{
+    public static readonly SyntheticConfig Tiny = new(Users: 120, Items: 40, Clusters: 4, MinLength: 5, MaxLength: 12, MarkovWeight: 0.6, Seed: 11);
+
+    public static TrialParameters Params(string model, params (string Name, object Value)[] written)
+    {
+        var specs = ModelCatalog.ParamsOf(model).ToDictionary(s => s.Name);
+        var values = new Dictionary<string, object>();
+        foreach (var (name, value) in written)
+        {
+            var problem = specs[name].TryNormalize(value, out var normalized);
+            Assert.Null(problem);
+            values[name] = normalized;
+        }
+        return TrialParameters.Resolve(model, values);
+    }
+
+    public static ExperimentConfig Config(TrialParameters p, string model = ModelCatalog.SasRec, SyntheticConfig? synthetic = null,
+        EvalProtocol protocol = EvalProtocol.Full, DataConfig? data = null) => new(
+        "test", "test.yaml",
+        data ?? new DataConfig(null, DataFormat.Auto, synthetic ?? Tiny, null, "class", null, 0, 0),
+        new EvaluationConfig(protocol, 20, [5, 10], [MetricKind.Hr, MetricKind.Ndcg]),
+        new Objective("ndcg@10", true),
+        [new ModelConfig(model, p)]);
+
+    /// <summary>A short SASRec run: small model, few epochs.</summary>
+    public static (string, object)[] Quick(int epochs = 3) =>
+        [("hidden_size", 16L), ("inner_size", 32L), ("n_epochs", (long)epochs), ("batch_size", 32L), ("max_seq_length", 12L), ("early_stopping_step", 0L), ("device", "cpu")];
+}
