@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace RecCluster.Cli.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("reccluster-cli-").FullName;
+    public void Dispose() => Directory.Delete(_folder, true);
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static (int Exit, string Out, string Err) Cli(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reccluster.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Validate_reports_every_problem_with_its_position_and_exits_2()
+    {
+        var path = Write("bad.yaml", "data:\n  synthetic: {users: 50}\nmodels:\n  sasrec:\n    hiden_size: 32\n    n_layers: two\n");
+        var (exit, _, err) = Cli("validate", path);
+        Assert.Equal(2, exit);
+        Assert.Contains($"{path}:5:5: unknown key 'hiden_size' in models.sasrec; did you mean 'hidden_size'?", err);
+        Assert.Contains($"{path}:6:15: 'n_layers' must be a whole number, got 'two'", err);
+        Assert.DoesNotContain("   at ", err);   // no stack trace
+    }
+
+    [Fact]
+    public void Train_prints_one_json_object_last_and_writes_results()
+    {
+        var config = Write("tiny.yaml", """
+            data: {synthetic: {users: 80, items: 30, clusters: 3, min_length: 5, max_length: 10, seed: 1}}
+            evaluation: {cutoffs: [10], metrics: [hr, ndcg]}
+            models:
+              sasrec: {hidden_size: 16, inner_size: 16, n_epochs: 2, batch_size: 32, max_seq_length: 10, device: cpu}
+            """);
+        var outDir = Path.Combine(_folder, "out");
+        var (exit, stdout, err) = Cli("train", config, "--json", "--out", outDir, "--threads", "1");
+        Assert.True(exit == 0, err);
+        var json = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.Equal("completed", (string?)json["status"]);
+        Assert.Equal("cpu", (string?)json["device"]);
+        Assert.Equal(2, (int?)json["epochs_run"]);
+        Assert.InRange((double)json["test"]!["ndcg@10"]!, 0, 1);
+        Assert.NotNull(json["oracle"]!["ndcg@10"]);
+        Assert.True(File.Exists(Path.Combine(outDir, "best.pt")));
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(outDir, "history.jsonl")).Length);
+        Assert.Equal((double)json["test"]!["hr@10"]!, (double)JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, "result.json")))!["test"]!["hr@10"]!);
+    }
+
+    [Fact]
+    public void Bad_data_names_file_and_line_without_a_stack_trace()
+    {
+        var data = Write("d.inter", "user_id:token\titem_id:token\ttimestamp:float\nu\ta\t1\nu\tb\tlater\n");
+        var config = Write("c.yaml", "data: {path: d.inter}\nmodels: {pop: {}}\n");
+        var (exit, _, err) = Cli("train", config);
+        Assert.Equal(2, exit);
+        Assert.Contains($"{data}:3: timestamp 'later' is not a number", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
+    [Fact]
+    public void Synth_writes_a_readable_dataset_and_its_oracle()
+    {
+        var path = Path.Combine(_folder, "s.inter");
+        var (exit, stdout, err) = Cli("dataset", "synth", "--out", path, "--users", "50", "--items", "40", "--max-length", "12", "--min-length", "5");
+        Assert.True(exit == 0, err);
+        Assert.Contains("oracle", stdout);
+        Assert.Equal(51, File.ReadAllLines(path).Select(l => l.Split('\t')[0]).Distinct().Count());   // header + 50 users
+        Assert.NotNull(JsonNode.Parse(File.ReadAllText(Path.ChangeExtension(path, ".oracle.json")))!["test"]!["ndcg@10"]);
+        var config = Write("c.yaml", "data: {path: s.inter}\nmodels: {pop: {}}\n");
+        Assert.Equal(0, Cli("validate", config).Exit);
+    }
+
+    [Theory]
+    [InlineData("train", "--help")]
+    [InlineData("validate", "--help")]
+    [InlineData("dataset", "synth", "--help")]
+    public void Every_command_has_help(params string[] args)
+    {
+        var (exit, stdout, _) = Cli(args);
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:", stdout);
+        Assert.Contains("Description:", stdout);
+    }
+}
