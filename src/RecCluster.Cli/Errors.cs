@@ -38,5 +38,13 @@ public static class Errors
             Console.Error.WriteLine($"error: {e.Message}");
             return Failed;
         }
+        catch (Exception e)
+        {
+            // Native (LibTorch) failures and bugs: one readable line; the trace only on request.
+            Console.Error.WriteLine($"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]}");
+            if (Environment.GetEnvironmentVariable("RECCLUSTER_TRACE") == "1") Console.Error.WriteLine(e);
+            else Console.Error.WriteLine("set RECCLUSTER_TRACE=1 for the full trace, and please report it.");
+            return Failed;
+        }
     }
 }

@@ -90,7 +90,6 @@ public static class TrialRunner
         var sampler = NegativeSampler.Create(p.GetString("sample_strategy"), trainCounts, device);
         using var optimizer = optim.Adam(model.parameters(), lr: p.GetDouble("learning_rate"));
         var shuffle = new Random(seed);
-        int batches = (users.Length + batchSize - 1) / batchSize;
 
         double best = objective.Maximize ? double.NegativeInfinity : double.PositiveInfinity;
         int bestEpoch = 0, stale = 0;
@@ -99,12 +98,14 @@ public static class TrialRunner
             cancel.ThrowIfCancellationRequested();
             var started = Stopwatch.StartNew();
             shuffle.Shuffle(users);
+            var epochBatches = SequenceBatches.LengthBuckets(data, users, batchSize, shuffle);
+            int batches = epochBatches.Count;
             model.train();
             double lossSum = 0;
             for (int b = 0; b < batches; b++)
             {
                 using var scope = NewDisposeScope();
-                var batchUsers = users.AsSpan(b * batchSize, Math.Min(batchSize, users.Length - b * batchSize));
+                var batchUsers = epochBatches[b];
                 var (inputs, targets) = SequenceBatches.Training(data, batchUsers, maxLength, device);
                 Tensor? negatives = null;
                 if (model.NegativesPerPositive > 0)
