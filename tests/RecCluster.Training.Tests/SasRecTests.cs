@@ -31,6 +31,23 @@ public class SasRecTests
     }
 
     [Fact]
+    public void Training_mode_attention_with_dropout_is_causal_too()
+    {
+        using var model = Model(("attn_dropout_prob", 0.3), ("hidden_dropout_prob", 0.1));
+        model.train();
+        using var _ = no_grad();
+        var a = tensor(new long[] { 3, 7, 1, 9, 4, 12, 5, 2 }, [1, 8]);
+        var b = tensor(new long[] { 3, 7, 1, 9, 20, 21, 22, 23 }, [1, 8]);
+        TorchRuntime.Seed(5);   // the same dropout masks for both passes
+        var ha = model.Encode(a);
+        TorchRuntime.Seed(5);
+        var hb = model.Encode(b);
+        Assert.True(ha.narrow(1, 0, 4).allclose(hb.narrow(1, 0, 4), rtol: 1e-5, atol: 1e-6), "the future leaked into earlier positions");
+        TorchRuntime.Seed(6);
+        Assert.False(model.Encode(a).allclose(ha), "dropout should make training passes differ");
+    }
+
+    [Fact]
     public void Padding_after_the_sequence_does_not_change_its_scores()
     {
         using var model = Model();

@@ -23,7 +23,7 @@ public sealed class SasRec : SequentialRecommender
     private readonly Linear? _pretrainedProjection;
     private readonly Embedding? _candidates;
     private readonly LayerNorm _inputNorm;
-    private readonly Dropout _inputDropout;
+    private readonly MaskDropout _inputDropout;
     private readonly ModuleList<TransformerBlock> _blocks;
 
     private readonly Tensor? _featureIds, _featureCounts, _pretrained;
@@ -57,7 +57,7 @@ public sealed class SasRec : SequentialRecommender
         }
         if (p.GetBool("use_candidate_embeddings")) _candidates = nn.Embedding(itemCount + 1, hidden, padding_idx: 0);
         _inputNorm = nn.LayerNorm(hidden, p.GetDouble("layer_norm_eps"));
-        _inputDropout = nn.Dropout(dropout);
+        _inputDropout = new MaskDropout(dropout);
         _blocks = nn.ModuleList([.. Enumerable.Range(0, (int)p.GetInt("n_layers")).Select(_ => new TransformerBlock(
             hidden, p.GetInt("n_heads"), p.GetInt("inner_size"), dropout, p.GetDouble("attn_dropout_prob"),
             p.GetString("hidden_act"), p.GetDouble("layer_norm_eps")))]);
@@ -147,7 +147,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 {
     private readonly Linear _qkv, _output, _inner, _outer;
     private readonly LayerNorm _attentionNorm, _feedForwardNorm;
-    private readonly Dropout _dropout;
+    private readonly MaskDropout _dropout, _attentionDropoutLayer;
     private readonly long _heads;
     private readonly double _attentionDropout;
     private readonly Func<Tensor, Tensor> _activation;
@@ -163,7 +163,8 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         _outer = nn.Linear(inner, hidden);
         _attentionNorm = nn.LayerNorm(hidden, eps);
         _feedForwardNorm = nn.LayerNorm(hidden, eps);
-        _dropout = nn.Dropout(dropout);
+        _dropout = new MaskDropout(dropout);
+        _attentionDropoutLayer = new MaskDropout(attentionDropout);
         _activation = activation switch
         {
             "gelu" => x => F.gelu(x),
@@ -181,11 +182,24 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         long b = x.shape[0], l = x.shape[1], h = x.shape[2];
         // B x L x 3H -> 3 x B x heads x L x head_size
         var qkv = _qkv.forward(x).view(b, l, 3, _heads, h / _heads).permute(2, 0, 3, 1, 4);
-        var attended = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2],
-            p: training ? _attentionDropout : 0.0, is_casual: true);
+        var attended = training && _attentionDropout > 0
+            ? DroppedAttention(qkv[0], qkv[1], qkv[2])
+            : F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
         var merged = attended.transpose(1, 2).reshape(b, l, h);
         x = _attentionNorm.forward(x + _dropout.forward(_output.forward(merged)));
         var feedForward = _outer.forward(_activation(_inner.forward(x)));
         return _feedForwardNorm.forward(x + _dropout.forward(feedForward));
+    }
+
+    /// <summary>
+    /// Causal attention with dropout on the attention weights. The fused kernel cannot apply dropout on CPU
+    /// without falling back to a slower path than this explicit one (measured in bench/).
+    /// </summary>
+    private Tensor DroppedAttention(Tensor q, Tensor k, Tensor v)
+    {
+        long length = q.shape[2];
+        var future = ones(length, length, dtype: ScalarType.Bool, device: q.device).triu(1);
+        var scores = q.matmul(k.transpose(-2, -1)).mul_(1 / Math.Sqrt(q.shape[3])).masked_fill_(future, float.NegativeInfinity);
+        return _attentionDropoutLayer.forward(scores.softmax(-1)).matmul(v);
     }
 }
