@@ -1,5 +1,6 @@
 using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
+using RecCluster.Core.Sweeps;
 using YamlDotNet.RepresentationModel;
 
 namespace RecCluster.Core.Config;
@@ -11,7 +12,7 @@ namespace RecCluster.Core.Config;
 /// </summary>
 public static class ExperimentLoader
 {
-    private static readonly string[] TopKeys = ["name", "data", "split", "evaluation", "objective", "models"];
+    private static readonly string[] TopKeys = ["name", "data", "split", "evaluation", "objective", "models", .. SweepSections.Keys];
     private static readonly string[] DataKeys =
         ["path", "format", "synthetic", "item_features", "item_feature_field", "item_embeddings", "min_user_interactions", "min_item_interactions"];
     private static readonly string[] EvaluationKeys = ["protocol", "sampled_negatives", "cutoffs", "metrics"];
@@ -28,14 +29,22 @@ public static class ExperimentLoader
     /// <summary>Loads a config that must describe exactly one trial (one model, fixed values).</summary>
     public static ExperimentConfig LoadTrial(string path)
     {
-        var (config, source) = Parse(path);
+        var (config, source) = Parse(path, sweep: false);
         if (config is not null && config.Models.Count != 1)
             source.Error(1, 1, $"a train config names exactly one model under 'models', found {config.Models.Count}");
+        if (source.Errors.Count > 0) throw new ConfigException(source.Errors);
+        return config!.Experiment;
+    }
+
+    /// <summary>Loads a sweep: the same sections as a train config plus search, scheduler and resources.</summary>
+    public static SweepConfig LoadSweep(string path)
+    {
+        var (config, source) = Parse(path, sweep: true);
         if (source.Errors.Count > 0) throw new ConfigException(source.Errors);
         return config!;
     }
 
-    public static (ExperimentConfig? Config, YamlSource Source) Parse(string path)
+    public static (SweepConfig? Config, YamlSource Source) Parse(string path, bool sweep)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
         var source = YamlSource.Load(path, out var root);
@@ -53,11 +62,19 @@ public static class ExperimentLoader
         var objective = top.TryGetValue("objective", out var ob) ? ParseObjective(source, ob.Value, evaluation) : new Objective("ndcg@10", true);
         if (evaluation is not null && objective is not null && !evaluation.MetricNames.Contains(objective.Metric))
             source.Error(ob.Value ?? root, $"objective metric '{objective.Metric}' is not among the evaluated metrics ({string.Join(", ", evaluation.MetricNames)})");
-        var models = Require(source, top, "models", root) is { } modelsNode && data is not null ? ParseModels(source, modelsNode, data) : null;
+        var models = Require(source, top, "models", root) is { } modelsNode && data is not null ? ParseModels(source, modelsNode, data, sweep) : null;
 
-        if (source.Errors.Count > 0 || data is null || evaluation is null || objective is null || models is null)
+        foreach (var key in SweepSections.Keys.Where(top.ContainsKey))
+            if (!sweep) source.Error(top[key].Key, $"'{key}' applies to sweeps (reccluster sweep); a train config runs one trial");
+        var sweepSections = sweep ? SweepSections.Parse(source, top, root) : null;
+
+        if (source.Errors.Count > 0 || data is null || evaluation is null || objective is null || models is null || (sweep && sweepSections is null))
             return (null, source);
-        return (new ExperimentConfig(name, fullPath, data, evaluation, objective, models), source);
+        var fixedModels = models.Where(m => m.IsFixed).Select(m => new ModelConfig(m.Name,
+            m.Resolve(m.Space.ToDictionary(kv => kv.Key, kv => ((FixedDomain)kv.Value).Value)))).ToList();
+        var experiment = new ExperimentConfig(name, fullPath, data, evaluation, objective, fixedModels);
+        var sections = sweepSections ?? SweepSections.Defaults;
+        return (new SweepConfig(experiment, models, sections.Search, sections.Scheduler, sections.Resources, sections.MaxConcurrentTrials, sections.MaxFailures, sections.TimeBudgetSeconds), source);
     }
 
     private static YamlNode? Require(YamlSource source, Dictionary<string, (YamlNode Key, YamlNode Value)> map, string key, YamlNode parent)
@@ -164,38 +181,32 @@ public static class ExperimentLoader
         return new Objective(metric.ToLowerInvariant(), maximize);
     }
 
-    private static List<ModelConfig>? ParseModels(YamlSource source, YamlNode node, DataConfig data)
+    private static List<ModelSpace>? ParseModels(YamlSource source, YamlNode node, DataConfig data, bool sweep)
     {
         var map = source.Mapping(node, "models", ModelCatalog.Models);
         if (map is null) return null;
         if (map.Count == 0 && node is YamlMappingNode { Children.Count: 0 }) source.Error(node, "models is empty; name one of: " + string.Join(", ", ModelCatalog.Models));
-        var models = new List<ModelConfig>();
+        var models = new List<ModelSpace>();
         foreach (var (modelName, (_, paramsNode)) in map)
         {
             var specs = ModelCatalog.ParamsOf(modelName).ToDictionary(s => s.Name);
-            var written = new Dictionary<string, object>(StringComparer.Ordinal);
+            var space = new Dictionary<string, Domain>(StringComparer.Ordinal);
             var positions = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
             var entries = paramsNode is YamlScalarNode { Value: null or "" or "~" } ? [] : source.Mapping(paramsNode, $"models.{modelName}", specs.Keys);
             if (entries is null) continue;
+            int errorsBefore = source.Errors.Count;
             foreach (var (param, (key, value)) in entries)
             {
                 positions[param] = key;
-                if (value is not YamlScalarNode scalar)
-                {
-                    source.Error(value, $"'{param}' must be a fixed value in a train config (one trial)");
-                    continue;
-                }
-                var raw = YamlSource.ScalarValue(scalar);
-                if (raw is null) { source.Error(value, $"'{param}' has no value"); continue; }
-                var problem = specs[param].TryNormalize(raw, out var normalized);
-                if (problem is not null) source.Error(value, problem);
-                else written[param] = normalized;
+                if (!sweep && value is not YamlScalarNode)
+                    source.Error(value, $"'{param}' must be a fixed value in a train config (one trial); search spaces need reccluster sweep");
+                else if (DomainParser.Parse(source, specs[param], value) is { } domain) space[param] = domain;
             }
-            if (written.Count != entries.Count) continue;
-            var parameters = TrialParameters.Resolve(modelName, written);
-            foreach (var (param, message) in ModelCatalog.CrossCheck(modelName, parameters, data))
+            if (source.Errors.Count != errorsBefore) continue;
+            var model = new ModelSpace(modelName, space);
+            foreach (var (param, message) in DomainParser.CrossCheck(model, data))
                 if (positions.TryGetValue(param, out var at)) source.Error(at, message); else source.Error(paramsNode, message);
-            models.Add(new ModelConfig(modelName, parameters));
+            models.Add(model);
         }
         return models;
     }
