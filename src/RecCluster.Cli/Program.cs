@@ -5,4 +5,5 @@ var root = new RootCommand("RecCluster: train and sweep sequential recommenders 
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());
+root.Subcommands.Add(TrialCommand.Create());
 return root.Parse(args).Invoke();

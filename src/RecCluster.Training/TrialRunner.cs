@@ -30,7 +30,9 @@ public interface ITrialObserver
     void EpochCompleted(EpochReport report) { }
 }
 
-public sealed record TrialOptions(string? CheckpointPath = null, int Threads = 0);
+/// <param name="StopRequested">Polled after each epoch: when true the trial ends early ("stopped"),
+/// reporting test metrics at its best validation epoch so far.</param>
+public sealed record TrialOptions(string? CheckpointPath = null, int Threads = 0, Func<bool>? StopRequested = null);
 
 /// <summary>
 /// Runs one trial: loads data, builds the model, trains with periodic validation, early stopping and a
@@ -64,7 +66,7 @@ public static class TrialRunner
         string status = "completed";
         if (recommender.IsTrainable)
         {
-            (bestEpoch, epochsRun, status) = Train(recommender, data, trainingUsers, trainCounts, p, config.Objective, evaluator, maxLength, device, seed, checkpoint, observer, cancel);
+            (bestEpoch, epochsRun, status) = Train(recommender, data, trainingUsers, trainCounts, p, config.Objective, evaluator, maxLength, device, seed, checkpoint, observer, options.StopRequested, cancel);
             recommender.load(checkpoint);
             if (options.CheckpointPath is null) File.Delete(checkpoint);
         }
@@ -80,7 +82,7 @@ public static class TrialRunner
     private static (int BestEpoch, int EpochsRun, string Status) Train(
         SequentialRecommender model, SequenceDataset data, int[] trainingUsers, long[] trainCounts, TrialParameters p,
         Objective objective, Evaluator evaluator, int maxLength, Device device, int seed, string checkpoint,
-        ITrialObserver observer, CancellationToken cancel)
+        ITrialObserver observer, Func<bool>? stopRequested, CancellationToken cancel)
     {
         // Users whose training history holds at least one transition.
         var users = trainingUsers.Where(u => data.TrainItems(u).Length >= 2).ToArray();
@@ -120,7 +122,8 @@ public static class TrialRunner
 
             IReadOnlyDictionary<string, double>? valid = null;
             bool improved = false;
-            if (epoch % evalStep == 0 || epoch == epochs)
+            bool stop = stopRequested?.Invoke() == true;
+            if (epoch % evalStep == 0 || epoch == epochs || (stop && bestEpoch == 0))
             {
                 valid = evaluator.Evaluate(model, Split.Valid);
                 double value = valid[objective.Metric];
@@ -132,6 +135,7 @@ public static class TrialRunner
                 else stale++;
             }
             observer.EpochCompleted(new EpochReport(epoch, epochs, lossSum / batches, valid, improved, started.Elapsed.TotalSeconds, Environment.WorkingSet));
+            if (stop) return (bestEpoch, epoch, "stopped");
             if (patience > 0 && stale >= patience) return (bestEpoch, epoch, "early_stopped");
         }
         return (bestEpoch, epochs, "completed");

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Diagnostics;
+using RecCluster.Core.Config;
+using RecCluster.Core.Sweeps;
+using RecCluster.Training;
+
+namespace RecCluster.Cli;
+
+/// <summary>
+/// One sweep trial in its own process (a worker starts it): events go to stdout as JSON lines; a line
+/// "stop" on stdin ends the trial after the current epoch with test metrics at its best epoch.
+/// </summary>
+public static class TrialCommand
+{
+    public static Command Create()
+    {
+        var spec = new Argument<FileInfo>("spec") { Description = "Trial spec (JSON) written by a worker: sweep file, model and hyperparameter values." };
+        var command = new Command("trial", "Run one sweep trial as a worker's child process, reporting JSON lines on stdout (used by reccluster sweep).");
+        command.Arguments.Add(spec);
+        command.SetAction(parse => Run(parse.GetValue(spec)!));
+        return command;
+    }
+
+    private static int Run(FileInfo specFile)
+    {
+        var output = Console.Out;
+        void Emit(TrialEvent e) { lock (output) { output.WriteLine(TrialCodec.Encode(e)); output.Flush(); } }
+        try
+        {
+            var spec = TrialCodec.DecodeSpec(File.ReadAllText(specFile.FullName));
+            var sweep = ExperimentLoader.LoadSweep(spec.ConfigPath);
+            var experiment = sweep.Experiment with { Models = [new ModelConfig(spec.Model, TrialParameters.Resolve(spec.Model, spec.Params))] };
+            int stopRequested = 0;
+            var stdin = new Thread(() =>
+            {
+                while (Console.In.ReadLine() is { } line)
+                    if (line.Trim() == "stop") Interlocked.Exchange(ref stopRequested, 1);
+            }) { IsBackground = true };
+            stdin.Start();
+            var result = TrialRunner.Run(experiment, new TrialOptions(Threads: spec.Threads, StopRequested: () => Volatile.Read(ref stopRequested) == 1),
+                new EventObserver(Emit));
+            Emit(new TrialFinished(result.Status, result.Device, result.BestEpoch, result.EpochsRun, result.Valid, result.Test, result.Seconds));
+            return Errors.Ok;
+        }
+        catch (Exception e)
+        {
+            Emit(new TrialError(e is ConfigException c ? string.Join("; ", c.Errors) : e.Message.Split('\n')[0]));
+            return Errors.Failed;
+        }
+    }
+
+    private sealed class EventObserver(Action<TrialEvent> emit) : ITrialObserver
+    {
+        private readonly Stopwatch _sinceLast = Stopwatch.StartNew();
+
+        public void BatchCompleted(int epoch, int batch, int batches)
+        {
+            if (_sinceLast.Elapsed < TimeSpan.FromSeconds(1)) return;
+            emit(new TrialHeartbeat());
+            _sinceLast.Restart();
+        }
+
+        public void EpochCompleted(EpochReport report)
+        {
+            emit(new TrialEpoch(report.Epoch, report.Loss, report.Valid));
+            _sinceLast.Restart();
+        }
+    }
+}

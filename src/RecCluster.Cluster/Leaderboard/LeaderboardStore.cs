@@ -1,0 +1,177 @@
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using RecCluster.Core.Sweeps;
+
+namespace RecCluster.Cluster.Leaderboard;
+
+public sealed record StoredTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, object> Params, string Status,
+    int Attempts, int? BestEpoch, int? EpochsRun, double? Objective, double? Seconds, string? Note);
+
+public sealed record LeaderboardRow(StoredTrial Trial, IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test);
+
+public sealed record EpochRow(int Attempt, int Epoch, double? Loss, IReadOnlyDictionary<string, double> Valid);
+
+public sealed record GroupRow(string Value, int Trials, double Mean, double Std);
+
+public sealed record SweepRow(string Id, string Name, string ConfigPath, string ObjectiveMetric, bool Maximize, string Created);
+
+/// <summary>
+/// SQLite persistence of sweeps, trials and every reported metric (trial, attempt, epoch, split, name, value).
+/// Metric rows are keyed so that a re-delivered report is stored once.
+/// </summary>
+public sealed class LeaderboardStore : IDisposable
+{
+    public const string FileName = "leaderboard.sqlite";
+    private readonly SqliteConnection _db;
+
+    public LeaderboardStore(string stateDirectory, bool readOnly = false)
+    {
+        var path = Path.Combine(stateDirectory, FileName);
+        if (readOnly && !File.Exists(path)) throw new FileNotFoundException($"no leaderboard in {stateDirectory} (expected {FileName}); run reccluster sweep with --state {stateDirectory} first");
+        if (!readOnly) Directory.CreateDirectory(stateDirectory);
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate }.ToString());
+        _db.Open();
+        if (readOnly) return;
+        Execute("""
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS sweeps (id TEXT PRIMARY KEY, name TEXT NOT NULL, config TEXT NOT NULL, objective TEXT NOT NULL, maximize INTEGER NOT NULL, created TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS trials (sweep TEXT NOT NULL, idx INTEGER NOT NULL, model TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
+              attempts INTEGER NOT NULL, best_epoch INTEGER, epochs_run INTEGER, objective REAL, seconds REAL, note TEXT, PRIMARY KEY (sweep, idx));
+            CREATE TABLE IF NOT EXISTS metrics (sweep TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
+              split TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (sweep, idx, attempt, epoch, split, name));
+            """);
+    }
+
+    public void Dispose() => _db.Dispose();
+
+    public void EnsureSweep(string id, string name, string configPath, string objective, bool maximize) =>
+        Execute("INSERT OR IGNORE INTO sweeps VALUES ($id, $name, $config, $objective, $max, $created)",
+            ("$id", id), ("$name", name), ("$config", configPath), ("$objective", objective), ("$max", maximize ? 1 : 0), ("$created", DateTime.UtcNow.ToString("O")));
+
+    public void RecordTrial(string sweep, int index, string model, IReadOnlyDictionary<string, object> values, string status, int attempt, string? note) =>
+        Execute("""
+            INSERT INTO trials (sweep, idx, model, params, status, attempts, note) VALUES ($s, $i, $m, $p, $st, $a, $n)
+            ON CONFLICT (sweep, idx) DO UPDATE SET status = $st, attempts = MAX(attempts, $a), note = COALESCE($n, note)
+            """, ("$s", sweep), ("$i", index), ("$m", model), ("$p", TrialCodec.Params(values).ToJsonString()), ("$st", status), ("$a", attempt), ("$n", note));
+
+    /// <summary>Stores an epoch's loss and validation metrics; returns false when it was already stored.</summary>
+    public bool RecordEpoch(string sweep, int index, int attempt, TrialEpoch epoch)
+    {
+        using var tx = _db.BeginTransaction();
+        int added = InsertMetric(sweep, index, attempt, epoch.Epoch, "train", "loss", epoch.Loss);
+        foreach (var (name, value) in epoch.Valid ?? new Dictionary<string, double>())
+            added += InsertMetric(sweep, index, attempt, epoch.Epoch, "valid", name, value);
+        tx.Commit();
+        return added > 0;
+    }
+
+    public void RecordResult(string sweep, int index, int attempt, string status, TrialFinished result, double? objective)
+    {
+        using var tx = _db.BeginTransaction();
+        foreach (var (name, value) in result.Valid) InsertMetric(sweep, index, attempt, result.BestEpoch, "final_valid", name, value);
+        foreach (var (name, value) in result.Test) InsertMetric(sweep, index, attempt, result.BestEpoch, "test", name, value);
+        Execute("UPDATE trials SET status = $st, best_epoch = $b, epochs_run = $e, objective = $o, seconds = $sec WHERE sweep = $s AND idx = $i",
+            ("$st", status), ("$b", result.BestEpoch), ("$e", result.EpochsRun), ("$o", objective), ("$sec", result.Seconds), ("$s", sweep), ("$i", index));
+        tx.Commit();
+    }
+
+    private int InsertMetric(string sweep, int index, int attempt, int epoch, string split, string name, double value) =>
+        Execute("INSERT OR IGNORE INTO metrics VALUES ($s, $i, $a, $e, $sp, $n, $v)",
+            ("$s", sweep), ("$i", index), ("$a", attempt), ("$e", epoch), ("$sp", split), ("$n", name), ("$v", value));
+
+    public IReadOnlyList<SweepRow> Sweeps() => Query("SELECT id, name, config, objective, maximize, created FROM sweeps ORDER BY created",
+        r => new SweepRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4) == 1, r.GetString(5)));
+
+    public IReadOnlyList<StoredTrial> Trials(string sweep) => Query(
+        "SELECT sweep, idx, model, params, status, attempts, best_epoch, epochs_run, objective, seconds, note FROM trials WHERE sweep = $s ORDER BY idx",
+        r => new StoredTrial(r.GetString(0), r.GetInt32(1), r.GetString(2), TrialCodec.ParseParams(r.GetString(2), JsonNode.Parse(r.GetString(3))!.AsObject()),
+            r.GetString(4), r.GetInt32(5), Nullable<int>(r, 6), Nullable<int>(r, 7), Nullable<double>(r, 8), Nullable<double>(r, 9), r.IsDBNull(10) ? null : r.GetString(10)),
+        ("$s", sweep));
+
+    /// <summary>Finished trials ordered by a metric ("ndcg@10" is validation at the best epoch, "test:ndcg@10" test).</summary>
+    public IReadOnlyList<LeaderboardRow> Top(string sweep, string metric, bool maximize, int k)
+    {
+        var (split, name) = metric.StartsWith("test:") ? ("test", metric[5..]) : ("final_valid", metric);
+        var trials = Trials(sweep).Where(t => t.BestEpoch is not null).ToDictionary(t => t.Index);
+        var finals = FinalMetrics(sweep);
+        var rows = trials.Values.Select(t => new LeaderboardRow(t,
+                finals.GetValueOrDefault((t.Index, "final_valid")) ?? new Dictionary<string, double>(),
+                finals.GetValueOrDefault((t.Index, "test")) ?? new Dictionary<string, double>()))
+            .Where(r => (split == "test" ? r.Test : r.Valid).ContainsKey(name));
+        double Key(LeaderboardRow r) => (split == "test" ? r.Test : r.Valid)[name];
+        return [.. (maximize ? rows.OrderByDescending(Key) : rows.OrderBy(Key)).ThenBy(r => r.Trial.Index).Take(k)];
+    }
+
+    private Dictionary<(int, string), Dictionary<string, double>> FinalMetrics(string sweep)
+    {
+        // The final metrics of each trial's latest attempt that produced any.
+        var result = new Dictionary<(int, string), Dictionary<string, double>>();
+        var latest = new Dictionary<int, int>();
+        foreach (var (idx, attempt, split, name, value) in Query("""
+            SELECT idx, attempt, split, name, value FROM metrics WHERE sweep = $s AND split IN ('final_valid', 'test') ORDER BY idx, attempt
+            """, r => (r.GetInt32(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetDouble(4)), ("$s", sweep)))
+        {
+            if (latest.TryGetValue(idx, out var a) && a != attempt) { result.Remove((idx, "final_valid")); result.Remove((idx, "test")); }
+            latest[idx] = attempt;
+            if (!result.TryGetValue((idx, split), out var m)) result[(idx, split)] = m = [];
+            m[name] = value;
+        }
+        return result;
+    }
+
+    public IReadOnlyList<EpochRow> History(string sweep, int index)
+    {
+        var rows = Query("SELECT attempt, epoch, split, name, value FROM metrics WHERE sweep = $s AND idx = $i AND split IN ('train', 'valid') ORDER BY attempt, epoch",
+            r => (r.GetInt32(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetDouble(4)), ("$s", sweep), ("$i", index));
+        return [.. rows.GroupBy(r => (r.Item1, r.Item2)).Select(g => new EpochRow(g.Key.Item1, g.Key.Item2,
+            g.Where(r => r.Item3 == "train").Select(r => (double?)r.Item5).FirstOrDefault(),
+            g.Where(r => r.Item3 == "valid").ToDictionary(r => r.Item4, r => r.Item5)))];
+    }
+
+    /// <summary>Trials grouped by one hyperparameter's value: mean ± sample std of a final metric.</summary>
+    public IReadOnlyList<GroupRow> GroupBy(string sweep, string param, string metric)
+    {
+        var rows = Top(sweep, metric, true, int.MaxValue);
+        var (useTest, name) = metric.StartsWith("test:") ? (true, metric[5..]) : (false, metric);
+        return [.. rows.GroupBy(r => r.Trial.Params.TryGetValue(param, out var v) ? TrialCodec.Format(v) : "(default)")
+            .Select(g =>
+            {
+                var values = g.Select(r => (useTest ? r.Test : r.Valid)[name]).ToList();
+                double mean = values.Average();
+                double std = values.Count > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1)) : 0;
+                return new GroupRow(g.Key, values.Count, mean, std);
+            })
+            .OrderBy(r => r.Value, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Training epochs run across all trials and attempts, counted from the stored losses.</summary>
+    public long TotalEpochs(string sweep) =>
+        Query("SELECT COUNT(*) FROM metrics WHERE sweep = $s AND split = 'train' AND name = 'loss'", r => r.GetInt64(0), ("$s", sweep)).Single();
+
+    public long MetricRows(string sweep) => Query("SELECT COUNT(*) FROM metrics WHERE sweep = $s", r => r.GetInt64(0), ("$s", sweep)).Single();
+
+    private static T? Nullable<T>(SqliteDataReader r, int i) where T : struct => r.IsDBNull(i) ? null : r.GetFieldValue<T>(i);
+
+    private int Execute(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        return command.ExecuteNonQuery();
+    }
+
+    private List<T> Query<T>(string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
+    {
+        using var command = Command(sql, parameters);
+        using var reader = command.ExecuteReader();
+        var result = new List<T>();
+        while (reader.Read()) result.Add(read(reader));
+        return result;
+    }
+
+    private SqliteCommand Command(string sql, (string Name, object? Value)[] parameters)
+    {
+        var command = _db.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command;
+    }
+}

@@ -1,0 +1,39 @@
+using Akka.Actor;
+using RecCluster.Core.Sweeps;
+
+namespace RecCluster.Cluster.Protocol;
+
+// Messages to and from the leaderboard actor, which persists every report and answers subscribers.
+
+public static class TrialStatus
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Completed = "completed";
+    public const string Pruned = "pruned";
+    public const string Failed = "failed";
+    public const string Interrupted = "interrupted";
+
+    /// <summary>Statuses a resumed sweep does not run again.</summary>
+    public static bool IsFinal(string status) => status is Completed or Pruned or Failed;
+}
+
+/// <summary>A trial started, was retried, or changed status.</summary>
+public sealed record RecordTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, object> Params, string Status, int Attempt, string? Note = null);
+
+/// <summary>An epoch of one attempt; re-delivery of the same (trial, attempt, epoch) is ignored.</summary>
+public sealed record RecordEpoch(string SweepId, int Index, int Attempt, TrialEpoch Epoch);
+
+/// <summary>The final result of a trial attempt, with its final status.</summary>
+public sealed record RecordResult(string SweepId, int Index, int Attempt, string Status, TrialFinished Result, double? Objective);
+
+/// <summary>Subscribe to <see cref="TrialUpdated"/> notifications.</summary>
+public sealed record SubscribeLeaderboard(IActorRef Subscriber);
+
+/// <summary>Sent to subscribers after every change that was recorded.</summary>
+public sealed record TrialUpdated(string SweepId, int Index, int Attempt, string Status, int? Epoch, IReadOnlyDictionary<string, double>? Valid, IReadOnlyDictionary<string, object> Params);
+
+/// <summary>Reply to a record message that carried an ack request (used to flush writes before exit).</summary>
+public sealed record Flush;
+
+public sealed record Flushed;

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Sweeps;
+
+namespace RecCluster.Cluster.Workers;
+
+/// <summary>A running trial: it can be asked to stop after its epoch, or killed.</summary>
+public interface ITrialHandle
+{
+    void RequestStop();
+    void Kill();
+}
+
+/// <summary>
+/// Starts trials. Events and the exit are delivered through the callbacks, possibly from other threads;
+/// <c>onExit</c> is called once, after the last event.
+/// </summary>
+public interface ITrialLauncher
+{
+    ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit);
+}
+
+/// <summary>
+/// Runs each trial as its own child process (<c>reccluster trial spec.json</c>), so a native crash, an
+/// out-of-memory kill or a hang never takes the worker down. The trial's torch threads come from
+/// cpus_per_trial; its GPU goes in CUDA_VISIBLE_DEVICES.
+/// </summary>
+public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string> prefixArguments, string specDirectory) : ITrialLauncher
+{
+    /// <summary>Launches this same program: the apphost, or <c>dotnet reccluster.dll</c>.</summary>
+    public static ProcessTrialLauncher ForCurrentProgram(string specDirectory)
+    {
+        var process = Environment.ProcessPath!;
+        var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? new ProcessTrialLauncher(process, [entry], specDirectory)
+            : new ProcessTrialLauncher(process, [], specDirectory);
+    }
+
+    public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
+    {
+        Directory.CreateDirectory(specDirectory);
+        var specPath = Path.Combine(specDirectory, $"trial-{run.Index:D4}-attempt-{run.Attempt}.json");
+        File.WriteAllText(specPath, TrialCodec.EncodeSpec(run.Spec));
+        var start = new ProcessStartInfo(executable)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in prefixArguments) start.ArgumentList.Add(a);
+        start.ArgumentList.Add("trial");
+        start.ArgumentList.Add(specPath);
+        start.Environment["CUDA_VISIBLE_DEVICES"] = run.Slot.CudaDevices ?? "";
+        var process = new Process { StartInfo = start };
+        var stderr = new Queue<string>();
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && TrialCodec.Decode(line) is { } ev) onEvent(ev); };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (stderr) { stderr.Enqueue(e.Data); if (stderr.Count > 5) stderr.Dequeue(); }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _ = Task.Run(async () =>
+        {
+            await process.WaitForExitAsync();
+            string tail;
+            lock (stderr) tail = string.Join(" | ", stderr);
+            onExit(process.ExitCode, tail);
+            process.Dispose();
+        });
+        return new Handle(process);
+    }
+
+    private sealed class Handle(Process process) : ITrialHandle
+    {
+        public void RequestStop()
+        {
+            try { process.StandardInput.WriteLine("stop"); process.StandardInput.Flush(); }
+            catch (Exception e) when (e is IOException or InvalidOperationException) { /* already exiting */ }
+        }
+
+        public void Kill()
+        {
+            try { process.Kill(entireProcessTree: true); }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { /* already gone */ }
+        }
+    }
+}
