@@ -6,4 +6,6 @@ root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(ValidateCommand.Create());
 root.Subcommands.Add(DatasetCommand.Create());
 root.Subcommands.Add(TrialCommand.Create());
+root.Subcommands.Add(SweepCommand.Create());
+root.Subcommands.Add(LeaderboardCommand.Create());
 return root.Parse(args).Invoke();

@@ -16,7 +16,8 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
     private sealed record StopDeadline;
 
     private readonly RunTrial _run;
-    private readonly ITrialHandle _handle;
+    private readonly ITrialLauncher _launcher;
+    private ITrialHandle? _handle;
     private readonly TimeSpan _heartbeatTimeout;
     private DateTime _lastSeen = DateTime.UtcNow;
     private bool _finished;
@@ -27,9 +28,8 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
     public TrialSupervisor(RunTrial run, ITrialLauncher launcher, TimeSpan heartbeatTimeout)
     {
         _run = run;
+        _launcher = launcher;
         _heartbeatTimeout = heartbeatTimeout;
-        var self = Self;
-        _handle = launcher.Launch(run, e => self.Tell(new Event(e)), (code, stderr) => self.Tell(new Exited(code, stderr)));
 
         Receive<Event>(e =>
         {
@@ -42,41 +42,55 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
         {
             if (_finished || DateTime.UtcNow - _lastSeen <= _heartbeatTimeout) return;
             _killedFor = $"no report for {_heartbeatTimeout.TotalSeconds:F0}s (hung); killed";
-            _handle.Kill();
+            _handle?.Kill();
         });
         Receive<StopTrial>(stop =>
         {
             if (stop.Immediately)
             {
                 _killedFor = "stopped: the sweep was aborted";
-                _handle.Kill();
+                _handle?.Kill();
                 return;
             }
-            _handle.RequestStop();
+            _handle?.RequestStop();
             Timers.StartSingleTimer("stop", new StopDeadline(), _heartbeatTimeout);
         });
         Receive<StopDeadline>(_ =>
         {
             if (_finished) return;
             _killedFor = "did not stop when asked; killed";
-            _handle.Kill();
+            _handle?.Kill();
         });
         Receive<Exited>(x =>
         {
             string? failure = _finished ? null
                 : _killedFor ?? $"trial process exited with code {x.Code}{(x.StandardError.Length > 0 ? ": " + x.StandardError : "")}";
             Context.Parent.Tell(new TrialExited(run.Index, run.Attempt, run.Slot, failure));
-            _handle.Kill();
+            _handle?.Kill();
             Context.Stop(Self);
         });
     }
 
-    protected override void PreStart() =>
+    protected override void PreStart()
+    {
+        var self = Self;
+        try
+        {
+            _handle = _launcher.Launch(_run, e => self.Tell(new Event(e)), (code, stderr) => self.Tell(new Exited(code, stderr)));
+        }
+        catch (Exception e)
+        {
+            // A trial that cannot even start is a failed attempt, not a stuck sweep.
+            Context.Parent.Tell(new TrialExited(_run.Index, _run.Attempt, _run.Slot, $"could not start the trial: {e.Message}"));
+            Context.Stop(Self);
+            return;
+        }
         Timers.StartPeriodicTimer("heartbeat", new CheckHeartbeat(), TimeSpan.FromTicks(Math.Max(_heartbeatTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks)));
+    }
 
     protected override void PostStop()
     {
         // A sweep that ends (or a worker that stops) takes its trials with it.
-        if (!_finished) _handle.Kill();
+        if (!_finished) _handle?.Kill();
     }
 }

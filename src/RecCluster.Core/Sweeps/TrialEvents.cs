@@ -75,7 +75,14 @@ public static class TrialCodec
     }
 
     public static JsonObject Params(IReadOnlyDictionary<string, object> values) =>
-        new(values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value))));
+        new(values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)(kv.Value switch
+        {
+            long l => JsonValue.Create(l),
+            double d => JsonValue.Create(d),
+            bool b => JsonValue.Create(b),
+            string s => JsonValue.Create(s),
+            var other => throw new ArgumentException($"unsupported hyperparameter value {other}"),
+        }))));
 
     /// <summary>Reads hyperparameter values back with the types their specifications expect.</summary>
     public static Dictionary<string, object> ParseParams(string model, JsonObject values)

@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RecCluster.Cluster.Leaderboard;
+using RecCluster.Core.Evaluation;
+using RecCluster.Core.Sweeps;
+using Spectre.Console;
+
+namespace RecCluster.Cli;
+
+public static class LeaderboardCommand
+{
+    private static readonly string[] Formats = ["table", "json", "csv"];
+
+    public static Command Create()
+    {
+        var state = new Option<DirectoryInfo>("--state") { Description = "State folder of the sweep(s).", DefaultValueFactory = _ => new DirectoryInfo("reccluster-state") };
+        var sweep = new Option<string?>("--sweep") { Description = "Sweep id (default: the most recent sweep in the state folder)." };
+        var top = new Option<int>("--top") { Description = "How many trials to show.", DefaultValueFactory = _ => 10 };
+        var metric = new Option<string?>("--metric") { Description = "Sort metric: a validation metric at the best epoch (ndcg@10) or a test one (test:ndcg@10). Default: the sweep's objective." };
+        var groupBy = new Option<string?>("--group-by") { Description = "Group trials by a hyperparameter and show mean ± std of the metric (e.g. sample_seed repeats)." };
+        var trial = new Option<int?>("--trial") { Description = "Show one trial's epoch-by-epoch history instead." };
+        var format = new Option<string>("--format") { Description = "table, json or csv.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong(Formats);
+        top.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); });
+        var command = new Command("leaderboard", "Query a sweep's trials: top-k by any metric, one trial's history, or groups by a hyperparameter.");
+        foreach (var option in new Option[] { state, sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
+        command.SetAction(parse => Errors.Guard(() => Run(parse.GetValue(state)!, parse.GetValue(sweep), parse.GetValue(top), parse.GetValue(metric),
+            parse.GetValue(groupBy), parse.GetValue(trial), parse.GetValue(format)!)));
+        return command;
+    }
+
+    private static int Run(DirectoryInfo state, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format)
+    {
+        using var store = new LeaderboardStore(state.FullName, readOnly: true);
+        var sweeps = store.Sweeps();
+        var sweep = sweepId is null ? sweeps.LastOrDefault() : sweeps.FirstOrDefault(s => s.Id == sweepId);
+        if (sweep is null)
+            throw new ArgumentException(sweepId is null ? $"no sweep in {state.FullName}" : $"no sweep '{sweepId}' in {state.FullName}; known: {string.Join(", ", sweeps.Select(s => s.Id))}");
+        metric ??= sweep.ObjectiveMetric;
+        var bare = metric.StartsWith("test:") ? metric[5..] : metric;
+        if (!MetricName.TryParse(bare, out _, out _)) throw new ArgumentException($"--metric '{metric}' is not a metric name like ndcg@10 or test:ndcg@10");
+        bool maximize = true;   // every supported metric is better when higher
+
+        if (trial is { } index)
+        {
+            var history = store.History(sweep.Id, index);
+            if (history.Count == 0) throw new ArgumentException($"trial {index} has no recorded epochs in sweep {sweep.Id}");
+            var names = history.SelectMany(h => h.Valid.Keys).Distinct().Order().ToList();
+            Emit(format, ["attempt", "epoch", "loss", .. names],
+                history.Select(h => (IReadOnlyList<string>)[h.Attempt.ToString(), h.Epoch.ToString(), F(h.Loss), .. names.Select(n => F(h.Valid.TryGetValue(n, out var v) ? v : null))]));
+            return Errors.Ok;
+        }
+        if (groupBy is not null)
+        {
+            var groups = store.GroupBy(sweep.Id, groupBy, metric);
+            Emit(format, [groupBy, "trials", $"{metric} mean", $"{metric} std"],
+                groups.Select(g => (IReadOnlyList<string>)[g.Value, g.Trials.ToString(), F(g.Mean), F(g.Std)]));
+            return Errors.Ok;
+        }
+        var rows = store.Top(sweep.Id, metric, maximize, top);
+        if (format == "table") AnsiConsole.Write(Table(rows, metric, top));
+        else
+        {
+            var names = rows.SelectMany(r => r.Valid.Keys).Distinct().Order().ToList();
+            Emit(format, ["trial", "model", "status", "best_epoch", "epochs_run", "params", .. names.Select(n => "valid:" + n), .. names.Select(n => "test:" + n)],
+                rows.Select(r => (IReadOnlyList<string>)[r.Trial.Index.ToString(), r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch?.ToString() ?? "",
+                    r.Trial.EpochsRun?.ToString() ?? "", TrialCodec.Params(r.Trial.Params).ToJsonString(),
+                    .. names.Select(n => F(r.Valid.GetValueOrDefault(n))), .. names.Select(n => F(r.Test.GetValueOrDefault(n)))]));
+        }
+        return Errors.Ok;
+    }
+
+    public static Table Table(IReadOnlyList<LeaderboardRow> rows, string metric, int top)
+    {
+        var bare = metric.StartsWith("test:") ? metric[5..] : metric;
+        var table = new Table().Title($"leaderboard by {Markup.Escape(metric)}")
+            .AddColumns("rank", "trial", "model", "status", "best epoch", "epochs", $"valid {bare}", $"test {bare}", "params");
+        int rank = 0;
+        foreach (var r in rows.Take(top))
+            table.AddRow((++rank).ToString(), r.Trial.Index.ToString(), r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch?.ToString() ?? "",
+                r.Trial.EpochsRun?.ToString() ?? "", F(r.Valid.GetValueOrDefault(bare)), F(r.Test.GetValueOrDefault(bare)),
+                Markup.Escape(string.Join(" ", r.Trial.Params.Select(kv => $"{kv.Key}={TrialCodec.Format(kv.Value)}"))));
+        return table;
+    }
+
+    private static void Emit(string format, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        switch (format)
+        {
+            case "json":
+                var array = new JsonArray();
+                foreach (var row in rows)
+                    array.Add(new JsonObject(header.Select((h, i) => KeyValuePair.Create(h, (JsonNode?)(double.TryParse(row[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !row[i].StartsWith('{') ? JsonValue.Create(d) : row[i].StartsWith('{') ? JsonNode.Parse(row[i]) : JsonValue.Create(row[i]))))));
+                Console.WriteLine(array.ToJsonString());
+                break;
+            case "csv":
+                Console.WriteLine(string.Join(",", header.Select(Csv)));
+                foreach (var row in rows) Console.WriteLine(string.Join(",", row.Select(Csv)));
+                break;
+            default:
+                var table = new Table().AddColumns([.. header.Select(Markup.Escape)]);
+                foreach (var row in rows) table.AddRow([.. row.Select(Markup.Escape)]);
+                AnsiConsole.Write(table);
+                break;
+        }
+    }
+
+    private static string Csv(string v) => v.Contains(',') || v.Contains('"') ? $"\"{v.Replace("\"", "\"\"")}\"" : v;
+
+    private static string F(double? v) => v?.ToString("F6", CultureInfo.InvariantCulture) ?? "";
+}

@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using RecCluster.Cluster.Leaderboard;
+using RecCluster.Cluster.Protocol;
+using RecCluster.Cluster.Sweeps;
+using RecCluster.Cluster.Workers;
+using RecCluster.Core.Config;
+using RecCluster.Core.Sweeps;
+using Spectre.Console;
+
+namespace RecCluster.Cli;
+
+public static class SweepCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<FileInfo>("sweep") { Description = "Sweep YAML: data, evaluation, objective, models with search spaces, search, scheduler, resources." };
+        var state = new Option<DirectoryInfo>("--state") { Description = "State folder (leaderboard.sqlite, trial specs); re-running on the same file and folder resumes.", DefaultValueFactory = _ => new DirectoryInfo("reccluster-state") };
+        var slots = new Option<int>("--slots") { Description = "CPU trial slots on this node (default: cores / cpus_per_trial)." };
+        var gpus = new Option<int?>("--gpus") { Description = "GPUs on this node (default: what CUDA reports); declaring them lets you test GPU placement without CUDA." };
+        var json = new Option<bool>("--json") { Description = "Print a JSON summary as the last line of stdout." };
+        var heartbeat = new Option<int>("--heartbeat-timeout") { Description = "Seconds without a report after which a trial counts as hung and is killed.", DefaultValueFactory = _ => 300 };
+        slots.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--slots must be 0 (automatic) or more"); });
+        gpus.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 0) r.AddError("--gpus must be 0 or more"); });
+        heartbeat.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--heartbeat-timeout must be at least 1 second"); });
+        var command = new Command("sweep", "Run a hyperparameter sweep in local single-node mode with a live table of trials; Ctrl+C stops cleanly and keeps finished results.");
+        command.Arguments.Add(file);
+        foreach (var option in new Option[] { state, slots, gpus, json, heartbeat }) command.Options.Add(option);
+        command.SetAction(parse => Errors.Guard(() => Run(parse.GetValue(file)!, parse.GetValue(state)!, parse.GetValue(slots), parse.GetValue(gpus),
+            parse.GetValue(json), TimeSpan.FromSeconds(parse.GetValue(heartbeat)))));
+        return command;
+    }
+
+    private static int Run(FileInfo file, DirectoryInfo state, int slotCount, int? gpuCount, bool json, TimeSpan heartbeat)
+    {
+        var config = ExperimentLoader.LoadSweep(file.FullName);   // nothing is written unless the whole file is valid
+        var resources = config.Resources;
+        int gpus = gpuCount ?? (resources.GpusPerTrial > 0 ? (int)TorchSharp.torch.cuda.device_count() : 0);
+        int cpuSlots = slotCount > 0 ? slotCount : Math.Max(1, Environment.ProcessorCount / resources.CpusPerTrial);
+        var slots = WorkerAgent.PlanSlots(cpuSlots, gpus, resources.GpusPerTrial);
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        bool interactive = !Console.IsErrorRedirected;
+        if (!interactive) console.Profile.Width = 400;
+        var updates = new ConcurrentQueue<TrialUpdated>();
+        var launcher = ProcessTrialLauncher.ForCurrentProgram(Path.Combine(state.FullName, "trials"));
+
+        var system = ActorSystem.Create("reccluster", Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters = off"));
+        try
+        {
+            var subscriber = system.ActorOf(Props.Create(() => new QueueActor(updates)));
+            var sweep = new LocalSweep(config, state.FullName, slots, launcher, heartbeat, subscriber, system);
+            var view = new LiveView(config, sweep.SweepId);
+            console.MarkupLine($"sweep [bold]{Markup.Escape(sweep.SweepId)}[/]: {config.Search.Algorithm.ToString().ToLowerInvariant()} search, " +
+                $"{config.Scheduler.Kind.ToString().ToLowerInvariant()} scheduler, {slots.Count} slot(s), state {Markup.Escape(state.FullName)}" +
+                (sweep.PreviouslyFinished > 0 ? $"; resuming, {sweep.PreviouslyFinished} trial(s) already finished" : ""));
+            using var cancelled = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                if (cancelled.IsCancellationRequested) return;
+                cancelled.Cancel();
+                console.MarkupLine("[yellow]stopping: running trials are interrupted, finished results are kept[/]");
+                sweep.Abort();
+            };
+            Console.CancelKeyPress += onCancel;
+            var run = sweep.RunAsync();
+            if (interactive)
+                console.Live(view.Render()).AutoClear(false).Start(ctx =>
+                {
+                    while (!run.IsCompleted)
+                    {
+                        run.Wait(TimeSpan.FromMilliseconds(250));
+                        while (updates.TryDequeue(out var u)) view.Apply(u);
+                        ctx.UpdateTarget(view.Render());
+                    }
+                });
+            else
+                while (!run.IsCompleted)
+                {
+                    run.Wait(TimeSpan.FromMilliseconds(250));
+                    while (updates.TryDequeue(out var u)) if (view.Apply(u) is { } line) console.WriteLine(line);
+                }
+            while (updates.TryDequeue(out var u)) if (view.Apply(u) is { } line && !interactive) console.WriteLine(line);
+            Console.CancelKeyPress -= onCancel;
+            var summary = run.Result.Summary;
+
+            var trials = sweep.Store.Trials(sweep.SweepId);
+            var top = sweep.Store.Top(sweep.SweepId, config.Experiment.Objective.Metric, config.Experiment.Objective.Maximize, int.MaxValue);
+            console.Write(LeaderboardCommand.Table(top, config.Experiment.Objective.Metric, 20));
+            int Count(string status) => trials.Count(t => t.Status == status);
+            console.MarkupLine($"{trials.Count} trials: {Count(TrialStatus.Completed)} completed, {Count(TrialStatus.Pruned)} pruned, {Count(TrialStatus.Failed)} failed" +
+                (summary.Interrupted > 0 ? $", {summary.Interrupted} interrupted" : "") + $"; {sweep.Store.TotalEpochs(sweep.SweepId)} epochs in all");
+            if (json)
+            {
+                var best = top.FirstOrDefault();
+                Console.WriteLine(new JsonObject
+                {
+                    ["sweep_id"] = sweep.SweepId,
+                    ["trials"] = trials.Count,
+                    ["completed"] = Count(TrialStatus.Completed),
+                    ["pruned"] = Count(TrialStatus.Pruned),
+                    ["failed"] = Count(TrialStatus.Failed),
+                    ["interrupted"] = Count(TrialStatus.Interrupted),
+                    ["total_epochs"] = sweep.Store.TotalEpochs(sweep.SweepId),
+                    ["best"] = best is null ? null : new JsonObject
+                    {
+                        ["trial"] = best.Trial.Index, ["model"] = best.Trial.Model, ["params"] = TrialCodec.Params(best.Trial.Params),
+                        ["valid"] = TrialCodec.Metrics(best.Valid), ["test"] = TrialCodec.Metrics(best.Test),
+                    },
+                }.ToJsonString());
+            }
+            sweep.DisposeAsync().AsTask().Wait();
+            return cancelled.IsCancellationRequested ? 130 : Errors.Ok;
+        }
+        finally
+        {
+            system.Terminate().Wait();
+        }
+    }
+
+    /// <summary>Receives leaderboard notifications for the console thread.</summary>
+    private sealed class QueueActor : ReceiveActor
+    {
+        public QueueActor(ConcurrentQueue<TrialUpdated> queue) => Receive<TrialUpdated>(queue.Enqueue);
+    }
+
+    /// <summary>The live table: one row per trial with its status, epoch and latest validation objective.</summary>
+    private sealed class LiveView(SweepConfig config, string sweepId)
+    {
+        private sealed class Row
+        {
+            public string Status = "";
+            public int Attempt;
+            public int? Epoch;
+            public double? Objective;
+            public string Params = "";
+            public DateTime Started = DateTime.UtcNow;
+        }
+
+        private readonly SortedDictionary<int, Row> _rows = [];
+        private readonly string _metric = config.Experiment.Objective.Metric;
+        private double? _best;
+        private int? _bestTrial;
+
+        public string? Apply(TrialUpdated u)
+        {
+            if (u.SweepId != sweepId) return null;
+            if (!_rows.TryGetValue(u.Index, out var row)) _rows[u.Index] = row = new Row();
+            if (u.Params.Count > 0) row.Params = string.Join(" ", u.Params.Select(kv => $"{kv.Key}={TrialCodec.Format(kv.Value)}"));
+            if (u.Attempt != row.Attempt) { row.Attempt = u.Attempt; row.Started = DateTime.UtcNow; }
+            row.Status = u.Status;
+            if (u.Epoch is { } e && u.Status == TrialStatus.Running) row.Epoch = e;
+            if (u.Valid?.TryGetValue(_metric, out var v) == true)
+            {
+                row.Objective = v;
+                if (u.Status is TrialStatus.Completed or TrialStatus.Pruned && (_best is null || config.Experiment.Objective.IsBetter(v, _best.Value)))
+                    (_best, _bestTrial) = (v, u.Index);
+            }
+            return u.Status is TrialStatus.Running && u.Epoch is null ? $"trial {u.Index} (attempt {u.Attempt}) started: {row.Params}"
+                : u.Status is TrialStatus.Completed or TrialStatus.Pruned ? $"trial {u.Index} {u.Status}: {_metric} {Format(row.Objective)}"
+                : u.Status is TrialStatus.Failed or TrialStatus.Pending or TrialStatus.Interrupted ? $"trial {u.Index} {u.Status} (attempt {u.Attempt})"
+                : null;
+        }
+
+        public Table Render()
+        {
+            var table = new Table().Title($"{Markup.Escape(sweepId)}  best {Markup.Escape(_metric)}: {Format(_best)}{(_bestTrial is { } b ? $" (trial {b})" : "")}")
+                .AddColumns("trial", "status", "attempt", "epoch", $"valid {_metric}", "elapsed", "params");
+            foreach (var (index, row) in _rows)
+            {
+                var color = row.Status switch { TrialStatus.Completed => "green", TrialStatus.Pruned => "yellow", TrialStatus.Failed => "red", TrialStatus.Running => "blue", _ => "grey" };
+                var elapsed = row.Status == TrialStatus.Running ? (DateTime.UtcNow - row.Started).ToString(@"mm\:ss") : "";
+                table.AddRow(index.ToString(), $"[{color}]{row.Status}[/]", row.Attempt.ToString(), row.Epoch?.ToString() ?? "", Format(row.Objective), elapsed, Markup.Escape(row.Params));
+            }
+            return table;
+        }
+
+        private static string Format(double? v) => v?.ToString("F4", CultureInfo.InvariantCulture) ?? "–";
+    }
+}
