@@ -170,12 +170,12 @@ public class SchedulerTests
         var asha = new AshaScheduler(gracePeriod: 1, reductionFactor: 2, maxT: 8);
         Assert.Equal([1, 2, 4], asha.Milestones);
         Assert.Equal(TrialDecision.Continue, asha.OnResult("a", 1, 0.5));   // first at rung 1: no cutoff yet
-        Assert.Equal(TrialDecision.Stop, asha.OnResult("b", 1, 0.4));       // below the median of {0.5}
+        Assert.Equal(TrialDecision.Prune, asha.OnResult("b", 1, 0.4));       // below the median of {0.5}
         Assert.Equal(TrialDecision.Continue, asha.OnResult("c", 1, 0.6));   // above the median of {0.5, 0.4}
         Assert.Equal(TrialDecision.Continue, asha.OnResult("a", 2, 0.7));   // first at rung 2
-        Assert.Equal(TrialDecision.Stop, asha.OnResult("c", 2, 0.65));      // below 0.7
+        Assert.Equal(TrialDecision.Prune, asha.OnResult("c", 2, 0.65));      // below 0.7
         Assert.Equal(TrialDecision.Continue, asha.OnResult("a", 3, 0.1));   // between rungs: no decision
-        Assert.Equal(TrialDecision.Stop, asha.OnResult("a", 8, 0.9));       // reached max_t
+        Assert.Equal(TrialDecision.Complete, asha.OnResult("a", 8, 0.9));   // reached max_t
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public class SchedulerTests
     {
         var asha = new AshaScheduler(1, 3, 30);   // rungs 1, 3, 9, 27
         Assert.Equal(TrialDecision.Continue, asha.OnResult("a", 10, 0.8));
-        Assert.Equal(TrialDecision.Stop, asha.OnResult("b", 10, 0.2));      // compared at rung 9
+        Assert.Equal(TrialDecision.Prune, asha.OnResult("b", 10, 0.2));      // compared at rung 9
     }
 
     [Fact]
@@ -193,7 +193,7 @@ public class SchedulerTests
         foreach (var (trial, scores) in new[] { ("a", new[] { 0.5, 0.6 }), ("b", new[] { 0.3, 0.4 }) })
             for (int e = 0; e < scores.Length; e++) median.OnResult(trial, e + 1, scores[e]);
         Assert.Equal(TrialDecision.Continue, median.OnResult("c", 1, 0.1));  // within the grace period
-        Assert.Equal(TrialDecision.Stop, median.OnResult("c", 2, 0.2));      // best 0.2 < median(0.55, 0.35) = 0.45
+        Assert.Equal(TrialDecision.Prune, median.OnResult("c", 2, 0.2));      // best 0.2 < median(0.55, 0.35) = 0.45
         Assert.Equal(TrialDecision.Continue, median.OnResult("d", 2, 0.5));
         Assert.Equal(0.45, TrialSchedulers.Percentile([0.55, 0.35], 50), 12);
     }

@@ -96,10 +96,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             case TrialEpoch epoch:
                 _epochs++;
                 _leaderboard.Tell(new RecordEpoch(_plan.SweepId, report.Index, report.Attempt, epoch));
-                if (epoch.Valid is not null && run.StopReason is null && _plan.Score(epoch.Valid) is { } score
-                    && _scheduler.OnResult(report.Index.ToString(), epoch.Epoch, score) == TrialDecision.Stop)
+                if (epoch.Valid is not null && run.StopReason is null && _plan.Score(epoch.Valid) is { } score)
                 {
-                    run.StopReason = "pruned";
+                    var decision = _scheduler.OnResult(report.Index.ToString(), epoch.Epoch, score);
+                    if (decision == TrialDecision.Continue) break;
+                    run.StopReason = decision == TrialDecision.Prune ? "pruned" : "max_t";
                     run.Worker.Tell(new StopTrial(report.Index, report.Attempt));
                 }
                 break;

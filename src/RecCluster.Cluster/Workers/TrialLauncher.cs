@@ -7,6 +7,8 @@ namespace RecCluster.Cluster.Workers;
 /// <summary>A running trial: it can be asked to stop after its epoch, or killed.</summary>
 public interface ITrialHandle
 {
+    /// <summary>The trial's operating-system process, when it has one.</summary>
+    int? ProcessId { get; }
     void RequestStop();
     void Kill();
 }
@@ -61,6 +63,7 @@ public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        var handle = new Handle(process);
         _ = Task.Run(async () =>
         {
             await process.WaitForExitAsync();
@@ -69,11 +72,13 @@ public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string
             onExit(process.ExitCode, tail);
             process.Dispose();
         });
-        return new Handle(process);
+        return handle;
     }
 
     private sealed class Handle(Process process) : ITrialHandle
     {
+        public int? ProcessId { get; } = process.Id;
+
         public void RequestStop()
         {
             try { process.StandardInput.WriteLine("stop"); process.StandardInput.Flush(); }

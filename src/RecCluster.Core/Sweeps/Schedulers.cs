@@ -1,6 +1,7 @@
 namespace RecCluster.Core.Sweeps;
 
-public enum TrialDecision { Continue, Stop }
+/// <summary>Continue; Prune: stop, the trial is not promising; Complete: stop, the trial has had its budget (max_t).</summary>
+public enum TrialDecision { Continue, Prune, Complete }
 
 /// <summary>
 /// Decides on intermediate results whether a trial goes on. Scores are oriented so that higher is better;
@@ -41,7 +42,7 @@ public sealed class FifoScheduler : ITrialScheduler
 /// Asynchronous successive halving (Li et al., MLSys 2020, as in Ray Tune): rungs at
 /// grace_period · reduction_factor^k epochs below max_t. When a trial first reaches a rung it continues only
 /// if its score is at least the (1 − 1/reduction_factor) quantile of the scores recorded there before it,
-/// so roughly the top 1/reduction_factor go on. Trials stop at max_t epochs.
+/// so roughly the top 1/reduction_factor go on. Trials end (completed) at max_t epochs.
 /// </summary>
 public sealed class AshaScheduler : ITrialScheduler
 {
@@ -61,13 +62,13 @@ public sealed class AshaScheduler : ITrialScheduler
 
     public TrialDecision OnResult(string trial, int epoch, double score)
     {
-        if (epoch >= _maxT) return TrialDecision.Stop;
+        if (epoch >= _maxT) return TrialDecision.Complete;
         foreach (var (milestone, recorded) in _rungs)
         {
             if (epoch < milestone || recorded.ContainsKey(trial)) continue;
             double? cutoff = recorded.Count == 0 ? null : TrialSchedulers.Percentile([.. recorded.Values], (1 - 1 / _factor) * 100);
             recorded[trial] = score;
-            return cutoff is { } c && score < c ? TrialDecision.Stop : TrialDecision.Continue;
+            return cutoff is { } c && score < c ? TrialDecision.Prune : TrialDecision.Continue;
         }
         return TrialDecision.Continue;
     }
@@ -93,6 +94,6 @@ public sealed class MedianStoppingScheduler(int gracePeriod, int minSamples) : I
             .Select(scores => scores.Average())
             .ToList();
         if (means.Count < minSamples) return TrialDecision.Continue;
-        return own.Max(r => r.Score) < TrialSchedulers.Percentile(means, 50) ? TrialDecision.Stop : TrialDecision.Continue;
+        return own.Max(r => r.Score) < TrialSchedulers.Percentile(means, 50) ? TrialDecision.Prune : TrialDecision.Continue;
     }
 }

@@ -1,0 +1,131 @@
+using Akka.TestKit.Xunit2;
+using RecCluster.Cluster.Leaderboard;
+using RecCluster.Cluster.Protocol;
+using RecCluster.Cluster.Sweeps;
+using RecCluster.Cluster.Workers;
+using RecCluster.Core.Sweeps;
+
+namespace RecCluster.Cluster.Tests;
+
+public sealed class CoordinatorTests : TestKit, IDisposable
+{
+    private readonly SweepFiles _files = new();
+    void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
+
+    /// <summary>Simulated objective: grows with epochs towards a ceiling set by the trial's hyperparameters.</summary>
+    private static SimulatedTrial Plan(RunTrial run, int epochs, int? failAt = null, int? hangAt = null)
+    {
+        double lr = (double)run.Spec.Params["learning_rate"];
+        long hidden = (long)run.Spec.Params["hidden_size"];
+        long inner = run.Spec.Params.TryGetValue("inner_size", out var i) ? (long)i : 64;
+        double ceiling = 0.2 + lr * 100 + hidden / 640.0 + inner / 6400.0;
+        return new SimulatedTrial("ndcg@10", e => ceiling * (1 - Math.Exp(-e / 3.0)), epochs, FailAtEpoch: failAt, HangAtEpoch: hangAt);
+    }
+
+    private async Task<(SweepSummary Summary, IReadOnlyList<StoredTrial> Trials, long Epochs)> Run(SweepConfig config, ITrialLauncher launcher, int slots, TimeSpan? heartbeat = null)
+    {
+        await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(slots, 0, 0), launcher, heartbeat ?? TimeSpan.FromSeconds(30), system: Sys);
+        var finished = await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return (finished.Summary, sweep.Store.Trials(sweep.SweepId), sweep.Store.TotalEpochs(sweep.SweepId));
+    }
+
+    [Fact]
+    public async Task Runs_every_trial_within_the_concurrency_limit()
+    {
+        var config = _files.Load(SweepFiles.Grid(6, "max_concurrent_trials: 3"));
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(5), r => Plan(r, 6));
+        var (summary, trials, epochs) = await Run(config, launcher, slots: 8);
+        Assert.Equal(9, summary.Trials);
+        Assert.Equal(9, trials.Count(t => t.Status == TrialStatus.Completed));
+        Assert.Equal(3, launcher.MaxRunning);
+        Assert.Equal(9 * 6, epochs);
+    }
+
+    [Fact]
+    public async Task Failed_attempts_are_retried_up_to_max_failures()
+    {
+        var config = _files.Load(SweepFiles.Grid(4, "max_failures: 1"));
+        // Trial 1 crashes on its first attempt only; trial 2 crashes every time.
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r =>
+            Plan(r, 4, failAt: (r.Index, r.Attempt) switch { (1, 1) => 3, (2, _) => 2, _ => null }));
+        var (summary, trials, _) = await Run(config, launcher, slots: 2);
+        Assert.Equal(TrialStatus.Completed, trials.Single(t => t.Index == 1).Status);
+        Assert.Equal(2, trials.Single(t => t.Index == 1).Attempts);
+        var doomed = trials.Single(t => t.Index == 2);
+        Assert.Equal((TrialStatus.Failed, 2), (doomed.Status, doomed.Attempts));
+        Assert.Contains("simulated crash", doomed.Note);
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal(8, summary.Completed);
+        Assert.Equal(9 + 2, launcher.Launched);
+    }
+
+    [Fact]
+    public async Task A_trial_that_stops_reporting_is_killed_and_counted_as_failed()
+    {
+        var config = _files.Load(SweepFiles.Grid(3, "max_failures: 0"));
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r => Plan(r, 3, hangAt: r.Index == 4 ? 2 : null));
+        var (_, trials, _) = await Run(config, launcher, slots: 3, heartbeat: TimeSpan.FromMilliseconds(300));
+        var hung = trials.Single(t => t.Index == 4);
+        Assert.Equal(TrialStatus.Failed, hung.Status);
+        Assert.Contains("hung", hung.Note);
+        Assert.Equal(8, trials.Count(t => t.Status == TrialStatus.Completed));
+        Assert.Equal(0, launcher.Running);
+    }
+
+    [Fact]
+    public async Task Asha_prunes_weak_trials_and_spends_fewer_epochs_than_fifo()
+    {
+        // 27 random draws from a 3 x 3 x 3 space (a sorted grid would present trials weakest first), 3 slots, 27 epochs each.
+        static string Wide(string yaml) => yaml.Replace("    n_epochs: 27", "    n_epochs: 27\n    inner_size: [32, 64, 128]") + "\nsearch: {algorithm: random, num_trials: 27, seed: 1}\n";
+        var fifoConfig = _files.Load(Wide(SweepFiles.Grid(27)), "fifo.yaml");
+        var fifo = await Run(fifoConfig, new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 27)), slots: 3);
+        var ashaConfig = _files.Load(Wide(SweepFiles.Grid(27, scheduler: "{asha: {grace_period: 1, reduction_factor: 3, max_t: 27}}")), "asha.yaml");
+        var asha = await Run(ashaConfig, new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 27)), slots: 3);
+        Assert.Equal(27 * 27, fifo.Epochs);
+        Assert.True(asha.Epochs < fifo.Epochs * 0.6, $"ASHA {asha.Epochs} vs FIFO {fifo.Epochs} epochs");
+        Assert.Contains(asha.Trials, t => t.Status == TrialStatus.Pruned);
+        Assert.All(asha.Trials.Where(t => t.Status == TrialStatus.Pruned), t => Assert.True(t.EpochsRun < 27));
+        double Best(IReadOnlyList<StoredTrial> trials) => trials.Max(t => t.Objective ?? 0);
+        Assert.True(Best(asha.Trials) >= 0.98 * Best(fifo.Trials), $"ASHA best {Best(asha.Trials)} vs FIFO {Best(fifo.Trials)}");
+    }
+
+    [Fact]
+    public async Task Resuming_runs_only_the_trials_that_did_not_finish()
+    {
+        var config = _files.Load(SweepFiles.Grid(3));
+        var first = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 3));
+        var firstRun = await Run(config, first, slots: 2);
+        Assert.Equal(9, first.Launched);
+
+        var again = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 3));
+        var secondRun = await Run(config, again, slots: 2);
+        Assert.Equal(0, again.Launched);
+        Assert.Equal(firstRun.Epochs, secondRun.Epochs);
+        Assert.Equal(firstRun.Trials.Select(t => (t.Index, t.Status, t.Objective)), secondRun.Trials.Select(t => (t.Index, t.Status, t.Objective)));
+    }
+
+    [Fact]
+    public async Task An_aborted_sweep_keeps_finished_trials_and_resumes_the_rest()
+    {
+        var config = _files.Load(SweepFiles.Grid(4));
+        var probe = CreateTestProbe();
+        var slow = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 4, hangAt: r.Index >= 2 ? 2 : null));
+        await using (var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(2, 0, 0), slow, TimeSpan.FromSeconds(30), probe.Ref, Sys))
+        {
+            var run = sweep.RunAsync();
+            // Wait until trials 0 and 1 finished and 2 and 3 are stuck in their second epoch, then abort.
+            probe.FishForMessage<TrialUpdated>(u => u.Index == 3 && u.Epoch == 1, TimeSpan.FromSeconds(10));
+            sweep.Abort();
+            var summary = (await run.WaitAsync(TimeSpan.FromSeconds(10))).Summary;
+            Assert.Equal(2, summary.Interrupted);
+            var trials = sweep.Store.Trials(sweep.SweepId);
+            Assert.Equal(2, trials.Count(t => t.Status == TrialStatus.Completed));
+            Assert.Equal(2, trials.Count(t => t.Status == TrialStatus.Interrupted));
+        }
+        var rest = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 4));
+        var (summary2, all, _) = await Run(config, rest, slots: 2);
+        Assert.Equal(7, rest.Launched);   // the 2 interrupted ones again, and the 5 never started
+        Assert.Equal(9, all.Count(t => t.Status == TrialStatus.Completed));
+        Assert.Equal(2, all.Where(t => t.Index is 2 or 3).Min(t => t.Attempts));
+    }
+}
