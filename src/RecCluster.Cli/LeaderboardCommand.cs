@@ -71,8 +71,21 @@ public static class LeaderboardCommand
         return Errors.Ok;
     }
 
+    /// <summary>Hyperparameters whose values differ between trials (all of them when none differ).</summary>
+    public static IReadOnlySet<string> VaryingParams(IEnumerable<IReadOnlyDictionary<string, object>> trials)
+    {
+        var list = trials.ToList();
+        var keys = list.SelectMany(p => p.Keys).ToHashSet();
+        var varying = keys.Where(k => list.Select(p => p.TryGetValue(k, out var v) ? TrialCodec.Format(v) : null).Distinct().Count() > 1).ToHashSet();
+        return varying.Count > 0 ? varying : keys;
+    }
+
+    public static string ParamsText(IReadOnlyDictionary<string, object> values, IReadOnlySet<string> keys) =>
+        string.Join(" ", values.Where(kv => keys.Contains(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={TrialCodec.Format(kv.Value)}"));
+
     public static Table Table(IReadOnlyList<LeaderboardRow> rows, string metric, int top)
     {
+        var shown = VaryingParams(rows.Select(r => r.Trial.Params));
         var bare = metric.StartsWith("test:") ? metric[5..] : metric;
         var table = new Table().Title($"leaderboard by {Markup.Escape(metric)}")
             .AddColumns("rank", "trial", "model", "status", "best epoch", "epochs", $"valid {bare}", $"test {bare}", "params");
@@ -80,7 +93,7 @@ public static class LeaderboardCommand
         foreach (var r in rows.Take(top))
             table.AddRow((++rank).ToString(), r.Trial.Index.ToString(), r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch?.ToString() ?? "",
                 r.Trial.EpochsRun?.ToString() ?? "", F(r.Valid.GetValueOrDefault(bare)), F(r.Test.GetValueOrDefault(bare)),
-                Markup.Escape(string.Join(" ", r.Trial.Params.Select(kv => $"{kv.Key}={TrialCodec.Format(kv.Value)}"))));
+                Markup.Escape(ParamsText(r.Trial.Params, shown)));
         return table;
     }
 

@@ -143,6 +143,7 @@ public static class SweepCommand
 
         private readonly SortedDictionary<int, Row> _rows = [];
         private readonly string _metric = config.Experiment.Objective.Metric;
+        private readonly IReadOnlySet<string> _searched = config.Models.SelectMany(m => m.Space.Where(kv => kv.Value is not FixedDomain).Select(kv => kv.Key)).ToHashSet();
         private double? _best;
         private int? _bestTrial;
 
@@ -150,7 +151,7 @@ public static class SweepCommand
         {
             if (u.SweepId != sweepId) return null;
             if (!_rows.TryGetValue(u.Index, out var row)) _rows[u.Index] = row = new Row();
-            if (u.Params.Count > 0) row.Params = string.Join(" ", u.Params.Select(kv => $"{kv.Key}={TrialCodec.Format(kv.Value)}"));
+            if (u.Params.Count > 0) row.Params = LeaderboardCommand.ParamsText(u.Params, _searched.Count > 0 ? _searched : u.Params.Keys.ToHashSet());
             if (u.Attempt != row.Attempt) { row.Attempt = u.Attempt; row.Started = DateTime.UtcNow; }
             row.Status = u.Status;
             if (u.Epoch is { } e && u.Status == TrialStatus.Running) row.Epoch = e;

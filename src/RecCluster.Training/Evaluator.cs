@@ -17,7 +17,7 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
     public IReadOnlyDictionary<string, double> Evaluate(SequentialRecommender model, Split split)
     {
         var accumulator = new MetricAccumulator(config.Metrics, config.Cutoffs);
-        var negativeRandom = new Random(HashCode.Combine(seed, split));
+        var negativeRandom = new Random(unchecked(seed * 2 + (int)split)); // stable across processes, unlike HashCode
         // Users of similar history length share a batch, so little work goes to padding.
         var users = Enumerable.Range(0, data.UserCount).OrderBy(u => data.History(u, split).Length).ToArray();
         model.eval();

@@ -62,6 +62,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Two_processes_with_the_same_seed_report_identical_metrics()
+    {
+        var config = Write("sampled.yaml", """
+            data: {synthetic: {users: 60, items: 200, clusters: 3, min_length: 5, max_length: 10, seed: 2}}
+            evaluation: {protocol: sampled, sampled_negatives: 50, cutoffs: [10], metrics: [hr, ndcg]}
+            models:
+              sasrec: {hidden_size: 8, inner_size: 8, n_epochs: 2, batch_size: 16, max_seq_length: 10, device: cpu, sample_seed: 5}
+            """);
+        string Test() => JsonNode.Parse(Cli("train", config, "--json", "--threads", "1").Out.TrimEnd().Split('\n')[^1])!["test"]!.ToJsonString();
+        Assert.Equal(Test(), Test());
+    }
+
+    [Fact]
     public void Bad_data_names_file_and_line_without_a_stack_trace()
     {
         var data = Write("d.inter", "user_id:token\titem_id:token\ttimestamp:float\nu\ta\t1\nu\tb\tlater\n");

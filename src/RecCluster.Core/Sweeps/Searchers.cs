@@ -83,7 +83,7 @@ public sealed class RoundRobinSearcher : ISearcher
     {
         _total = search.NumTrials;
         int startup = search.Algorithm == SearchAlgorithm.Random ? int.MaxValue : Math.Max(5, search.NumTrials / (4 * models.Count));
-        _models = [.. models.Select((m, i) => (m, new TpeSampler(m, new Random(HashCode.Combine(search.Seed, i)), startup)))];
+        _models = [.. models.Select((m, i) => (m, new TpeSampler(m, new Random(unchecked(search.Seed * 1_000_003 + i)), startup)))];
     }
 
     public int Total => _total;
