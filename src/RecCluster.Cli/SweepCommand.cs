@@ -138,6 +138,7 @@ public static class SweepCommand
             public int? Epoch;
             public double? Objective;
             public string Params = "";
+            public int? Epochs;
             public DateTime Started = DateTime.UtcNow;
         }
 
@@ -151,7 +152,13 @@ public static class SweepCommand
         {
             if (u.SweepId != sweepId) return null;
             if (!_rows.TryGetValue(u.Index, out var row)) _rows[u.Index] = row = new Row();
-            if (u.Params.Count > 0) row.Params = LeaderboardCommand.ParamsText(u.Params, _searched.Count > 0 ? _searched : u.Params.Keys.ToHashSet());
+            if (u.Params.Count > 0)
+            {
+                row.Params = LeaderboardCommand.ParamsText(u.Params, _searched.Count > 0 ? _searched : u.Params.Keys.ToHashSet());
+                var model = config.Models.FirstOrDefault(m => m.Space.Keys.All(u.Params.ContainsKey))?.Name;
+                var resolved = model is null ? null : TrialParameters.Resolve(model, u.Params);
+                row.Epochs = resolved?.Values.ContainsKey("n_epochs") == true ? (int)resolved.GetInt("n_epochs") : null;
+            }
             if (u.Attempt != row.Attempt) { row.Attempt = u.Attempt; row.Started = DateTime.UtcNow; }
             row.Status = u.Status;
             if (u.Epoch is { } e && u.Status == TrialStatus.Running) row.Epoch = e;
@@ -170,12 +177,17 @@ public static class SweepCommand
         public Table Render()
         {
             var table = new Table().Title($"{Markup.Escape(sweepId)}  best {Markup.Escape(_metric)}: {Format(_best)}{(_bestTrial is { } b ? $" (trial {b})" : "")}")
-                .AddColumns("trial", "status", "attempt", "epoch", $"valid {_metric}", "elapsed", "params");
+                .AddColumns("trial", "status", "attempt", "epoch", $"valid {_metric}", "elapsed", "ETA", "params");
             foreach (var (index, row) in _rows)
             {
                 var color = row.Status switch { TrialStatus.Completed => "green", TrialStatus.Pruned => "yellow", TrialStatus.Failed => "red", TrialStatus.Running => "blue", _ => "grey" };
-                var elapsed = row.Status == TrialStatus.Running ? (DateTime.UtcNow - row.Started).ToString(@"mm\:ss") : "";
-                table.AddRow(index.ToString(), $"[{color}]{row.Status}[/]", row.Attempt.ToString(), row.Epoch?.ToString() ?? "", Format(row.Objective), elapsed, Markup.Escape(row.Params));
+                var running = DateTime.UtcNow - row.Started;
+                var elapsed = row.Status == TrialStatus.Running ? running.ToString(@"mm\:ss") : "";
+                // At most: the remaining epochs at the pace so far (early stopping or pruning may end it sooner).
+                var eta = row.Status == TrialStatus.Running && row.Epoch is > 0 and var e && row.Epochs is { } n
+                    ? TimeSpan.FromSeconds(running.TotalSeconds / e * Math.Max(0, n - e)).ToString(@"mm\:ss") : "";
+                var epoch = row.Epoch is { } done ? (row.Epochs is { } total ? $"{done}/{total}" : done.ToString()) : "";
+                table.AddRow(index.ToString(), $"[{color}]{row.Status}[/]", row.Attempt.ToString(), epoch, Format(row.Objective), elapsed, eta, Markup.Escape(row.Params));
             }
             return table;
         }

@@ -75,6 +75,38 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Sweep_summary_matches_the_leaderboard_sorted_by_the_objective()
+    {
+        var config = Write("sweep.yaml", """
+            name: tiny
+            data: {synthetic: {users: 80, items: 30, clusters: 3, min_length: 5, max_length: 10, seed: 1}}
+            evaluation: {cutoffs: [10], metrics: [hr, ndcg]}
+            objective: {metric: ndcg@10, mode: max}
+            models:
+              sasrec: {hidden_size: [8, 16], learning_rate: [0.001, 0.01], inner_size: 16, n_epochs: 3, batch_size: 32, max_seq_length: 10, device: cpu}
+            resources: {cpus_per_trial: 1}
+            """);
+        var state = Path.Combine(_folder, "state");
+        var (exit, stdout, err) = Cli("sweep", config, "--state", state, "--json");
+        Assert.True(exit == 0, err);
+        var summary = JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!;
+        Assert.Equal((4, 4, 0), ((int)summary["trials"]!, (int)summary["completed"]!, (int)summary["failed"]!));
+        Assert.Equal(12, (int)summary["total_epochs"]!);
+
+        var (_, board, _) = Cli("leaderboard", "--state", state, "--format", "json", "--top", "10");
+        var rows = JsonNode.Parse(board)!.AsArray();
+        Assert.Equal(4, rows.Count);
+        var objective = rows.Select(r => (double)r!["valid:ndcg@10"]!).ToList();
+        Assert.Equal(objective.OrderDescending(), objective);
+        Assert.Equal((int)summary["best"]!["trial"]!, (int)rows[0]!["trial"]!);
+        Assert.Equal((double)summary["best"]!["test"]!["ndcg@10"]!, (double)rows[0]!["test:ndcg@10"]!, 6);
+
+        var (again, rerun, _) = Cli("sweep", config, "--state", state, "--json");   // resume: nothing left to run
+        Assert.Equal(0, again);
+        Assert.Equal(12, (int)JsonNode.Parse(rerun.TrimEnd().Split('\n')[^1])!["total_epochs"]!);
+    }
+
+    [Fact]
     public void Bad_data_names_file_and_line_without_a_stack_trace()
     {
         var data = Write("d.inter", "user_id:token\titem_id:token\ttimestamp:float\nu\ta\t1\nu\tb\tlater\n");
@@ -102,6 +134,9 @@ public sealed class CliTests : IDisposable
     [InlineData("train", "--help")]
     [InlineData("validate", "--help")]
     [InlineData("dataset", "synth", "--help")]
+    [InlineData("sweep", "--help")]
+    [InlineData("leaderboard", "--help")]
+    [InlineData("trial", "--help")]
     public void Every_command_has_help(params string[] args)
     {
         var (exit, stdout, _) = Cli(args);

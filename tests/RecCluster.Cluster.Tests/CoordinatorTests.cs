@@ -64,7 +64,7 @@ public sealed class CoordinatorTests : TestKit, IDisposable
     {
         var config = _files.Load(SweepFiles.Grid(3, "max_failures: 0"));
         var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r => Plan(r, 3, hangAt: r.Index == 4 ? 2 : null));
-        var (_, trials, _) = await Run(config, launcher, slots: 3, heartbeat: TimeSpan.FromMilliseconds(300));
+        var (_, trials, _) = await Run(config, launcher, slots: 3, heartbeat: TimeSpan.FromSeconds(1));
         var hung = trials.Single(t => t.Index == 4);
         Assert.Equal(TrialStatus.Failed, hung.Status);
         Assert.Contains("hung", hung.Note);
