@@ -90,6 +90,20 @@ public sealed class CoordinatorTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task The_time_budget_stops_running_trials_and_starts_no_more()
+    {
+        var config = _files.Load(SweepFiles.Grid(1000, "time_budget: 1s"));
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(20), r => Plan(r, 1000));
+        var (summary, trials, _) = await Run(config, launcher, slots: 2);
+        Assert.Equal(2, launcher.Launched);
+        var ran = trials.Where(t => t.Status == TrialStatus.Completed).ToList();
+        Assert.Equal(2, ran.Count);
+        Assert.All(ran, t => Assert.Equal("stopped by the time budget", t.Note));
+        Assert.All(ran, t => Assert.InRange(t.EpochsRun!.Value, 1, 999));
+        Assert.Equal(2, summary.Completed);
+    }
+
+    [Fact]
     public async Task Resuming_runs_only_the_trials_that_did_not_finish()
     {
         var config = _files.Load(SweepFiles.Grid(3));

@@ -48,6 +48,13 @@ public sealed class LeaderboardTests : TestKit, IDisposable
                 new Dictionary<string, double> { ["ndcg@10"] = valid[i] - 0.05 }, 1), valid[i]);
         }
         Assert.Equal([1, 2, 0], store.Top("s", "ndcg@10", true, 3).Select(r => r.Trial.Index));
+        var leaderboard = Sys.ActorOf(LeaderboardActor.Props(store));
+        leaderboard.Tell(new QueryTop("s", "ndcg@10", true, 2));
+        Assert.Equal([1, 2], ExpectMsg<LeaderboardRows>().Rows.Select(r => r.Trial.Index));
+        leaderboard.Tell(new QueryGroups("s", "sample_seed", "ndcg@10"));
+        Assert.Equal(2, ExpectMsg<TrialGroups>().Groups.Count);
+        leaderboard.Tell(new QueryHistory("s", 3));
+        Assert.Equal(0.2, Assert.Single(ExpectMsg<TrialHistory>().Epochs).Valid["ndcg@10"]);
         Assert.Equal([3, 0], store.Top("s", "test:ndcg@10", false, 2).Select(r => r.Trial.Index));
         var groups = store.GroupBy("s", "sample_seed", "ndcg@10");
         Assert.Equal(["0", "1"], groups.Select(g => g.Value));

@@ -4,8 +4,8 @@ using RecCluster.Cluster.Protocol;
 namespace RecCluster.Cluster.Leaderboard;
 
 /// <summary>
-/// Persists every trial report in the SQLite store, idempotently, and tells subscribers (the CLI's live
-/// view) about each change as it is recorded.
+/// Persists every trial report in the SQLite store, idempotently, tells subscribers (the CLI's live view)
+/// about each change as it is recorded, and answers leaderboard queries.
 /// </summary>
 public sealed class LeaderboardActor : ReceiveActor
 {
@@ -35,6 +35,9 @@ public sealed class LeaderboardActor : ReceiveActor
         });
         Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
         Receive<Flush>(_ => Sender.Tell(new Flushed()));
+        Receive<QueryTop>(q => Sender.Tell(new LeaderboardRows(store.Top(q.SweepId, q.Metric, q.Maximize, q.K))));
+        Receive<QueryHistory>(q => Sender.Tell(new TrialHistory(store.History(q.SweepId, q.Index))));
+        Receive<QueryGroups>(q => Sender.Tell(new TrialGroups(store.GroupBy(q.SweepId, q.Param, q.Metric))));
     }
 
     private void Publish(TrialUpdated update)

@@ -37,3 +37,18 @@ public sealed record TrialUpdated(string SweepId, int Index, int Attempt, string
 public sealed record Flush;
 
 public sealed record Flushed;
+
+/// <summary>Top-k finished trials by a metric ("ndcg@10": validation at the best epoch; "test:ndcg@10"); reply: LeaderboardRows.</summary>
+public sealed record QueryTop(string SweepId, string Metric, bool Maximize, int K);
+
+public sealed record LeaderboardRows(IReadOnlyList<Leaderboard.LeaderboardRow> Rows);
+
+/// <summary>One trial's epochs for every attempt; reply: TrialHistory.</summary>
+public sealed record QueryHistory(string SweepId, int Index);
+
+public sealed record TrialHistory(IReadOnlyList<Leaderboard.EpochRow> Epochs);
+
+/// <summary>Trials grouped by a hyperparameter's value with mean ± std of a metric; reply: TrialGroups.</summary>
+public sealed record QueryGroups(string SweepId, string Param, string Metric);
+
+public sealed record TrialGroups(IReadOnlyList<Leaderboard.GroupRow> Groups);
