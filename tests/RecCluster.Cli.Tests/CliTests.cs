@@ -107,6 +107,21 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void An_invalid_sweep_is_explained_and_writes_no_state()
+    {
+        var config = Write("bad-sweep.yaml", "data: {synthetic: {}}\nmodels: {sasrec: {learning_rate: {loguniform: [0, 1]}}}\nscheduler: {asha: {grace: 2}}\n");
+        var state = Path.Combine(_folder, "never");
+        var (exit, _, err) = Cli("sweep", config, "--state", state);
+        Assert.Equal(2, exit);
+        Assert.Contains($"{config}:2:47: 'learning_rate': loguniform needs lo > 0", err);
+        Assert.Contains($"{config}:3:20: unknown key 'grace' in scheduler.asha; did you mean 'grace_period'?", err);
+        Assert.False(Directory.Exists(state));
+        var (missing, _, message) = Cli("leaderboard", "--state", state);
+        Assert.Equal(1, missing);
+        Assert.Contains("no leaderboard in", message);
+    }
+
+    [Fact]
     public void Bad_data_names_file_and_line_without_a_stack_trace()
     {
         var data = Write("d.inter", "user_id:token\titem_id:token\ttimestamp:float\nu\ta\t1\nu\tb\tlater\n");

@@ -5,9 +5,13 @@ public static class Suggestions
 {
     public static string? Closest(string word, IEnumerable<string> candidates)
     {
+        var list = candidates.ToList();
+        // A shortened key ("grace" for "grace_period") is a likely slip too.
+        var prefixed = list.Where(c => word.Length >= 3 && c.StartsWith(word, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (prefixed.Count == 1) return prefixed[0];
         string? best = null;
         int bestDistance = int.MaxValue;
-        foreach (var candidate in candidates)
+        foreach (var candidate in list)
         {
             int distance = Distance(word.ToLowerInvariant(), candidate.ToLowerInvariant());
             if (distance < bestDistance) (best, bestDistance) = (candidate, distance);
