@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
+using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cli;
 
@@ -43,16 +44,17 @@ public static class DatasetCommand
             }
             MetricKind[] kinds = [MetricKind.Hr, MetricKind.Ndcg, MetricKind.Mrr];
             int[] cutoffs = [5, 10, 20];
+            var testOracle = generator.OracleMetrics(Split.Test, kinds, cutoffs);
             var oracle = new JsonObject
             {
-                ["valid"] = ToJson(generator.OracleMetrics(Split.Valid, kinds, cutoffs)),
-                ["test"] = ToJson(generator.OracleMetrics(Split.Test, kinds, cutoffs)),
+                ["valid"] = TrialCodec.Metrics(generator.OracleMetrics(Split.Valid, kinds, cutoffs)),
+                ["test"] = TrialCodec.Metrics(testOracle),
             };
             var oraclePath = Path.ChangeExtension(path.FullName, ".oracle.json");
             File.WriteAllText(oraclePath, oracle.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             Console.WriteLine($"wrote {generator.Dataset.UserCount} users, {generator.Dataset.InteractionCount} interactions to {path.FullName}");
             Console.WriteLine($"oracle (full ranking, seen items excluded), test: " +
-                string.Join("  ", generator.OracleMetrics(Split.Test, kinds, cutoffs).Select(kv => $"{kv.Key} {kv.Value.ToString("F4", CultureInfo.InvariantCulture)}")));
+                string.Join("  ", testOracle.Select(kv => $"{kv.Key} {kv.Value.ToString("F4", CultureInfo.InvariantCulture)}")));
             Console.WriteLine($"oracle written to {oraclePath}");
             return Errors.Ok;
         }));
@@ -67,7 +69,4 @@ public static class DatasetCommand
         option.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{name} must be at least 1"); });
         return option;
     }
-
-    private static JsonObject ToJson(IReadOnlyDictionary<string, double> metrics) =>
-        new(metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 6))));
 }

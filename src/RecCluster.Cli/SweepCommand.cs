@@ -48,7 +48,7 @@ public static class SweepCommand
         var updates = new ConcurrentQueue<TrialUpdated>();
         var launcher = ProcessTrialLauncher.ForCurrentProgram(Path.Combine(state.FullName, "trials"));
 
-        var system = ActorSystem.Create("reccluster", Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING\nakka.log-dead-letters = off"));
+        var system = ActorSystem.Create("reccluster", LocalSweep.QuietConfig);
         try
         {
             var subscriber = system.ActorOf(Props.Create(() => new QueueActor(updates)));
@@ -92,8 +92,9 @@ public static class SweepCommand
             var top = sweep.Store.Top(sweep.SweepId, config.Experiment.Objective.Metric, config.Experiment.Objective.Maximize, int.MaxValue);
             console.Write(LeaderboardCommand.Table(top, config.Experiment.Objective.Metric, 20));
             int Count(string status) => trials.Count(t => t.Status == status);
+            long totalEpochs = sweep.Store.TotalEpochs(sweep.SweepId);
             console.MarkupLine($"{trials.Count} trials: {Count(TrialStatus.Completed)} completed, {Count(TrialStatus.Pruned)} pruned, {Count(TrialStatus.Failed)} failed" +
-                (summary.Interrupted > 0 ? $", {summary.Interrupted} interrupted" : "") + $"; {sweep.Store.TotalEpochs(sweep.SweepId)} epochs in all");
+                (summary.Interrupted > 0 ? $", {summary.Interrupted} interrupted" : "") + $"; {totalEpochs} epochs in all");
             if (json)
             {
                 var best = top.FirstOrDefault();
@@ -105,7 +106,7 @@ public static class SweepCommand
                     ["pruned"] = Count(TrialStatus.Pruned),
                     ["failed"] = Count(TrialStatus.Failed),
                     ["interrupted"] = Count(TrialStatus.Interrupted),
-                    ["total_epochs"] = sweep.Store.TotalEpochs(sweep.SweepId),
+                    ["total_epochs"] = totalEpochs,
                     ["best"] = best is null ? null : new JsonObject
                     {
                         ["trial"] = best.Trial.Index, ["model"] = best.Trial.Model, ["params"] = TrialCodec.Params(best.Trial.Params),

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RecCluster.Core.Config;
+using RecCluster.Core.Sweeps;
 using RecCluster.Training;
 using Spectre.Console;
 
@@ -67,7 +68,7 @@ public static class TrainCommand
             File.WriteAllLines(Path.Combine(output.FullName, "history.jsonl"), history.Select(h => new JsonObject
             {
                 ["epoch"] = h.Epoch, ["loss"] = h.Loss, ["seconds"] = h.Seconds, ["rss_bytes"] = h.RssBytes,
-                ["valid"] = h.Valid is null ? null : Metrics(h.Valid),
+                ["valid"] = h.Valid is null ? null : TrialCodec.Metrics(h.Valid),
             }.ToJsonString()));
             console.MarkupLine($"results in {Markup.Escape(output.FullName)}");
         }
@@ -82,9 +83,9 @@ public static class TrainCommand
         ["device"] = result.Device,
         ["best_epoch"] = result.BestEpoch,
         ["epochs_run"] = result.EpochsRun,
-        ["valid"] = Metrics(result.Valid),
-        ["test"] = Metrics(result.Test),
-        ["oracle"] = result.Oracle is null ? null : Metrics(result.Oracle),
+        ["valid"] = TrialCodec.Metrics(result.Valid),
+        ["test"] = TrialCodec.Metrics(result.Test),
+        ["oracle"] = result.Oracle is null ? null : TrialCodec.Metrics(result.Oracle),
         ["seconds"] = Math.Round(result.Seconds, 3),
         ["data"] = new JsonObject
         {
@@ -93,9 +94,6 @@ public static class TrainCommand
             ["skipped_users"] = result.Data.SkippedUsers, ["training_users"] = result.Data.TrainingUsers,
         },
     };
-
-    private static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>
-        new(metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 6))));
 
     private static string Format(IReadOnlyDictionary<string, double> metrics) =>
         string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("F4", CultureInfo.InvariantCulture)}"));

@@ -12,7 +12,7 @@ public static class TorchRuntime
     /// </summary>
     public static Device ResolveDevice(string requested)
     {
-        bool cuda = cuda_is_available();
+        bool cuda = CudaAvailable;
         return requested switch
         {
             "cpu" => CPU,
@@ -24,13 +24,13 @@ public static class TorchRuntime
         };
     }
 
-    public static bool cuda_is_available() => torch.cuda.is_available();
+    public static bool CudaAvailable => torch.cuda.is_available();
 
     /// <summary>Seeds every torch random source used by a trial.</summary>
     public static void Seed(long seed)
     {
         manual_seed(seed);
-        if (torch.cuda.is_available()) torch.cuda.manual_seed_all(seed);
+        if (CudaAvailable) torch.cuda.manual_seed_all(seed);
     }
 
     public static void SetThreads(int threads)

@@ -16,7 +16,7 @@ public class TorchLoadTests
     [Fact]
     public void Asking_for_cuda_without_it_is_a_clear_error()
     {
-        if (TorchRuntime.cuda_is_available()) return;
+        if (TorchRuntime.CudaAvailable) return;
         var e = Assert.Throws<InvalidOperationException>(() => TorchRuntime.ResolveDevice("cuda"));
         Assert.Contains("CUDA is not available", e.Message);
     }

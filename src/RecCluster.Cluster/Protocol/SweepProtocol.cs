@@ -28,7 +28,7 @@ public sealed record TrialExited(int Index, int Attempt, Slot Slot, string? Fail
 public sealed record RunSweep;
 
 /// <summary>End the sweep early (Ctrl+C): running trials are stopped and recorded as interrupted.</summary>
-public sealed record AbortSweep(string Reason);
+public sealed record AbortSweep;
 
 public sealed record SweepSummary(string SweepId, int Trials, int Completed, int Pruned, int Failed, int Interrupted, long TotalEpochs);
 

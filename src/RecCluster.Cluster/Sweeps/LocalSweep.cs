@@ -15,7 +15,7 @@ namespace RecCluster.Cluster.Sweeps;
 /// </summary>
 public sealed class LocalSweep : IAsyncDisposable
 {
-    private static readonly Config QuietConfig = ConfigurationFactory.ParseString("""
+    public static readonly Config QuietConfig = ConfigurationFactory.ParseString("""
         # Log only warnings; the CLI shows progress itself.
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
@@ -56,7 +56,7 @@ public sealed class LocalSweep : IAsyncDisposable
 
     public Task<SweepFinished> RunAsync() => _coordinator.Ask<SweepFinished>(new RunSweep(), Timeout.InfiniteTimeSpan);
 
-    public void Abort() => _coordinator.Tell(new AbortSweep("cancelled"));
+    public void Abort() => _coordinator.Tell(new AbortSweep());
 
     public async ValueTask DisposeAsync()
     {

@@ -106,12 +106,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
                 break;
             case TrialFinished result:
                 string status = run.StopReason == "pruned" ? TrialStatus.Pruned : TrialStatus.Completed;
-                var score2 = _plan.Score(result.Valid);
                 _leaderboard.Tell(new RecordResult(_plan.SweepId, report.Index, report.Attempt, status, result,
                     result.Valid.TryGetValue(_plan.ObjectiveMetric, out var objective) ? objective : null));
                 if (run.StopReason == "time budget")
                     _leaderboard.Tell(new RecordTrial(_plan.SweepId, report.Index, run.Trial.Model, run.Trial.Params, status, report.Attempt, "stopped by the time budget"));
-                if (score2 is { } s) _searcher.Observe(run.Trial, s);
+                if (_plan.Score(result.Valid) is { } finalScore) _searcher.Observe(run.Trial, finalScore);
                 if (status == TrialStatus.Pruned) _pruned++; else _completed++;
                 break;
             case TrialError error:

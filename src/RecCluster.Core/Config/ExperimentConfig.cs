@@ -33,7 +33,7 @@ public sealed record Objective(string Metric, bool Maximize)
     public bool IsBetter(double candidate, double incumbent) => Maximize ? candidate > incumbent : candidate < incumbent;
 }
 
-/// <summary>One model and its hyperparameters as written, with their positions for error messages.</summary>
+/// <summary>One model with every hyperparameter resolved (written values plus defaults): one trial.</summary>
 public sealed record ModelConfig(string Name, TrialParameters Parameters);
 
 /// <summary>
