@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.TestKit.Xunit2;
 using RecCluster.Cluster.Protocol;
@@ -14,13 +13,32 @@ public sealed class EndToEndTests : TestKit, IDisposable
     private readonly SweepFiles _files = new();
     void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
 
-    /// <summary>Records each attempt's handle so the test can kill a trial's process from outside.</summary>
-    private sealed class RecordingLauncher(ITrialLauncher inner) : ITrialLauncher
+    /// <summary>
+    /// Kills one attempt's process from outside (SIGKILL by pid) as soon as it reports the given epoch, on the
+    /// thread that reads its output, so the process still has most of its epochs ahead of it.
+    /// </summary>
+    private sealed class KillingLauncher(ITrialLauncher inner, int index, int attempt, int atEpoch) : ITrialLauncher
     {
-        public ConcurrentDictionary<(int Index, int Attempt), ITrialHandle> Handles { get; } = new();
+        private readonly TaskCompletionSource<ITrialHandle> _victim = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit) =>
-            Handles[(run.Index, run.Attempt)] = inner.Launch(run, onEvent, onExit);
+        public bool Killed { get; private set; }
+
+        public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
+        {
+            bool target = run.Index == index && run.Attempt == attempt;
+            var handle = inner.Launch(run, e =>
+            {
+                if (target && e is TrialEpoch { Epoch: var epoch } && epoch == atEpoch)
+                {
+                    var pid = _victim.Task.Result.ProcessId!.Value;
+                    try { Process.GetProcessById(pid).Kill(); Killed = true; }
+                    catch (ArgumentException) { /* already exited: Killed stays false and the test fails */ }
+                }
+                onEvent(e);
+            }, onExit);
+            if (target) _victim.SetResult(handle);
+            return handle;
+        }
     }
 
     [Fact]
@@ -28,23 +46,19 @@ public sealed class EndToEndTests : TestKit, IDisposable
     {
         var config = _files.Load("""
             name: e2e
-            data: {synthetic: {users: 120, items: 40, clusters: 4, min_length: 5, max_length: 12, seed: 3}}
+            data: {synthetic: {users: 1500, items: 200, clusters: 4, min_length: 10, max_length: 30, seed: 3}}
             evaluation: {cutoffs: [10], metrics: [hr, ndcg]}
             objective: {metric: ndcg@10, mode: max}
             models:
-              sasrec: {hidden_size: [8, 16], inner_size: 16, max_seq_length: 12, batch_size: 64, n_epochs: 60, early_stopping_step: 0, device: cpu}
+              sasrec: {hidden_size: [8, 16], inner_size: 16, max_seq_length: 30, batch_size: 64, n_epochs: 30, early_stopping_step: 0, device: cpu}
             max_failures: 1
             """);
-        var launcher = new RecordingLauncher(new ProcessTrialLauncher("dotnet", [Path.Combine(AppContext.BaseDirectory, "reccluster.dll")], Path.Combine(_files.State, "trials")));
-        var probe = CreateTestProbe();
-        await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(2, 0, 0), launcher, TimeSpan.FromSeconds(60), probe.Ref, Sys);
-        var run = sweep.RunAsync();
+        var processes = new ProcessTrialLauncher("dotnet", [Path.Combine(AppContext.BaseDirectory, "reccluster.dll")], Path.Combine(_files.State, "trials"));
+        var launcher = new KillingLauncher(processes, index: 0, attempt: 1, atEpoch: 2);
+        await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(2, 0, 0), launcher, TimeSpan.FromSeconds(60), system: Sys);
 
-        probe.FishForMessage<TrialUpdated>(u => u.Index == 0 && u.Attempt == 1 && u.Epoch == 2, TimeSpan.FromSeconds(60));
-        var pid = launcher.Handles[(0, 1)].ProcessId!.Value;
-        Process.GetProcessById(pid).Kill();   // SIGKILL from outside, mid-run
-
-        var summary = (await run.WaitAsync(TimeSpan.FromMinutes(3))).Summary;
+        var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromMinutes(3))).Summary;
+        Assert.True(launcher.Killed, "the first attempt of trial 0 was killed mid-run");
         var trials = sweep.Store.Trials(sweep.SweepId);
         Assert.Equal(2, summary.Completed);
         var killed = trials.Single(t => t.Index == 0);
@@ -53,10 +67,10 @@ public sealed class EndToEndTests : TestKit, IDisposable
         var firstAttempt = history.Where(h => h.Attempt == 1).Select(h => h.Epoch).ToList();
         var secondAttempt = history.Where(h => h.Attempt == 2).Select(h => h.Epoch).ToList();
         Assert.True(firstAttempt.Count >= 2, "epochs reported before the kill are kept");
-        Assert.True(firstAttempt.Count < 60, "the first attempt was cut short");
+        Assert.True(firstAttempt.Count < 30, "the first attempt was cut short");
         Assert.Equal(Enumerable.Range(1, firstAttempt.Count), firstAttempt);          // each epoch once
-        Assert.Equal(Enumerable.Range(1, 60), secondAttempt);
-        Assert.Equal(60, killed.EpochsRun);
+        Assert.Equal(Enumerable.Range(1, 30), secondAttempt);
+        Assert.Equal(30, killed.EpochsRun);
         var top = sweep.Store.Top(sweep.SweepId, "ndcg@10", true, 10);
         Assert.Equal(2, top.Count);
         Assert.All(top, r => Assert.InRange(r.Test["ndcg@10"], 0.0, 1.0));
