@@ -2,6 +2,7 @@ using RecCluster.Core.Config;
 using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
 using RecCluster.Training.Models;
+using RecCluster.Training.Torch;
 using static TorchSharp.torch;
 
 namespace RecCluster.Training;
@@ -50,7 +51,7 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
             excluded.Add(row * width);
             foreach (var item in data.History(users[row], split)) excluded.Add(row * width + item);
         }
-        scores.view(-1).index_fill_(0, tensor(excluded.ToArray()).to(device), float.NegativeInfinity);
+        scores.view(-1).index_fill_(0, tensor(excluded.ToArray()).to(device), Held.Of(double.NegativeInfinity));
         scores.scatter_(1, target, targetScores);
         return RanksOf(scores, targetScores);
     }
@@ -79,7 +80,7 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
     private static Tensor RanksOf(Tensor scores, Tensor targetScores)
     {
         var above = scores.gt(targetScores).sum(1);
-        var ties = scores.eq(targetScores).sum(1) - 1;
-        return above + ties.div(2, rounding_mode: RoundingMode.floor);
+        var ties = scores.eq(targetScores).sum(1).sub(Held.One);
+        return above.Plus(ties.div(Held.Of(2L), rounding_mode: RoundingMode.floor));
     }
 }

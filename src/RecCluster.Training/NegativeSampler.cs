@@ -1,3 +1,4 @@
+using RecCluster.Training.Torch;
 using static TorchSharp.torch;
 
 namespace RecCluster.Training;
@@ -21,8 +22,8 @@ public sealed class NegativeSampler(long itemCount, Tensor? popularity)
         long m = positives.shape[0];
         var negatives = popularity is null
             ? randint(1, itemCount + 1, [m, perPositive], dtype: int64, device: positives.device)
-            : popularity.multinomial(m * perPositive, replacement: true).view(m, perPositive) + 1;
+            : popularity.multinomial(m * perPositive, replacement: true).view(m, perPositive).add(Held.One, Held.One);
         var clash = negatives.eq(positives.unsqueeze(1));
-        return where(clash, negatives.remainder(itemCount) + 1, negatives);
+        return where(clash, negatives.remainder(Held.Of(itemCount)).add(Held.One, Held.One), negatives);
     }
 }

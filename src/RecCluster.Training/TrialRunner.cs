@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RecCluster.Core.Config;
 using RecCluster.Core.Data;
 using RecCluster.Training.Models;
+using RecCluster.Training.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -90,7 +91,7 @@ public static class TrialRunner
         int epochs = (int)p.GetInt("n_epochs"), batchSize = (int)p.GetInt("batch_size");
         int evalStep = (int)p.GetInt("eval_step"), patience = (int)p.GetInt("early_stopping_step");
         var sampler = NegativeSampler.Create(p.GetString("sample_strategy"), trainCounts, device);
-        using var optimizer = optim.Adam(model.parameters(), lr: p.GetDouble("learning_rate"));
+        using var optimizer = new AdamOptimizer(model.parameters(), p.GetDouble("learning_rate"));
         var shuffle = new Random(seed);
 
         double best = objective.Maximize ? double.NegativeInfinity : double.PositiveInfinity;
@@ -111,11 +112,11 @@ public static class TrialRunner
                 var (inputs, targets) = SequenceBatches.Training(data, batchUsers, maxLength, device);
                 Tensor? negatives = null;
                 if (model.NegativesPerPositive > 0)
-                    negatives = sampler.Sample(targets.reshape(-1).masked_select(targets.reshape(-1).gt(0)), model.NegativesPerPositive);
-                optimizer.zero_grad();
+                    negatives = sampler.Sample(targets.reshape(-1).masked_select(targets.reshape(-1).gt(Held.Of(0L))), model.NegativesPerPositive);
+                optimizer.ZeroGrad();
                 var loss = model.Loss(new TrainingBatch(inputs, targets, negatives));
                 loss.backward();
-                optimizer.step();
+                optimizer.Step();
                 lossSum += loss.item<float>();
                 observer.BatchCompleted(epoch, b + 1, batches);
             }

@@ -1,3 +1,4 @@
+using RecCluster.Training.Torch;
 using static TorchSharp.torch;
 
 namespace RecCluster.Training.Models;
@@ -12,7 +13,7 @@ public sealed class MaskDropout(double p) : nn.Module<Tensor, Tensor>("dropout")
     {
         if (!training || p == 0) return x;
         Tensor mask;
-        using (no_grad()) mask = rand_like(x).ge_(p).mul_(1 / (1 - p));
+        using (no_grad()) mask = rand_like(x).ge_(Held.Of(p)).mul_(Held.Of(1 / (1 - p)));
         return x * mask;
     }
 }

@@ -1,5 +1,6 @@
 using RecCluster.Core.Config;
 using TorchSharp;
+using RecCluster.Training.Torch;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -90,9 +91,9 @@ public sealed class SasRec : SequentialRecommender
     {
         var e = _items.forward(ids);
         if (_features is not null)
-            e = e + _features.forward(_featureIds![ids]).sum(-2) / _featureCounts![ids].unsqueeze(-1);
+            e = e.Plus(_features.forward(_featureIds![ids]).sum(-2) / _featureCounts![ids].unsqueeze(-1));
         if (_pretrainedProjection is not null)
-            e = e + _pretrainedProjection.forward(_pretrained![ids]);
+            e = e.Plus(_pretrainedProjection.forward(_pretrained![ids]));
         return e;
     }
 
@@ -101,14 +102,14 @@ public sealed class SasRec : SequentialRecommender
     {
         if (_candidates is not null) return _candidates.weight!;
         if (_features is null && _pretrainedProjection is null) return _items.weight!;
-        return ItemRepresentation(arange(_itemCount + 1, device: _items.weight!.device));
+        return ItemRepresentation(Held.Range(_itemCount + 1, _items.weight!.device));
     }
 
     /// <summary>Hidden states for every position: B x L x H.</summary>
     public Tensor Encode(Tensor inputs)
     {
         long length = inputs.shape[1];
-        var x = ItemRepresentation(inputs) + _positions.forward(arange(length, device: inputs.device)).unsqueeze(0);
+        var x = ItemRepresentation(inputs).Plus(_positions.forward(Held.Range(length, inputs.device)).unsqueeze(0));
         x = _inputDropout.forward(_inputNorm.forward(x));
         foreach (var block in _blocks) x = block.forward(x);
         return x;
@@ -118,9 +119,9 @@ public sealed class SasRec : SequentialRecommender
     {
         var inputs = batch.Inputs;
         if (_maskRate > 0)
-            inputs = inputs.masked_fill(rand(inputs.shape, device: inputs.device).lt(_maskRate), 0);
+            inputs = inputs.masked_fill(rand(inputs.shape, device: inputs.device).lt(Held.Of(_maskRate)), Held.Of(0L));
         var hidden = Encode(inputs);
-        var valid = batch.Targets.gt(0).reshape(-1).nonzero().squeeze(1);
+        var valid = batch.Targets.gt(Held.Of(0L)).reshape(-1).nonzero().squeeze(1);
         var states = hidden.reshape(-1, hidden.shape[2]).index_select(0, valid);
         var targets = batch.Targets.reshape(-1).index_select(0, valid);
         return SequenceLosses.Compute(_lossType, states, targets, batch.Negatives, ItemTable());
@@ -129,7 +130,7 @@ public sealed class SasRec : SequentialRecommender
     private Tensor LastHidden(Tensor inputs, Tensor lengths)
     {
         var hidden = Encode(inputs);
-        var index = (lengths - 1).view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);
+        var index = lengths.sub(Held.One).view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);
         return hidden.gather(1, index).squeeze(1);
     }
 
@@ -186,9 +187,9 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
             ? DroppedAttention(qkv[0], qkv[1], qkv[2])
             : F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
         var merged = attended.transpose(1, 2).reshape(b, l, h);
-        x = _attentionNorm.forward(x + _dropout.forward(_output.forward(merged)));
+        x = _attentionNorm.forward(x.Plus(_dropout.forward(_output.forward(merged))));
         var feedForward = _outer.forward(_activation(_inner.forward(x)));
-        return _feedForwardNorm.forward(x + _dropout.forward(feedForward));
+        return _feedForwardNorm.forward(x.Plus(_dropout.forward(feedForward)));
     }
 
     /// <summary>
@@ -199,7 +200,7 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
     {
         long length = q.shape[2];
         var future = ones(length, length, dtype: ScalarType.Bool, device: q.device).triu(1);
-        var scores = q.matmul(k.transpose(-2, -1)).mul_(1 / Math.Sqrt(q.shape[3])).masked_fill_(future, float.NegativeInfinity);
+        var scores = q.matmul(k.transpose(-2, -1)).mul_(Held.Of(1 / Math.Sqrt(q.shape[3]))).masked_fill_(future, Held.Of(double.NegativeInfinity));
         return _attentionDropoutLayer.forward(scores.softmax(-1)).matmul(v);
     }
 }

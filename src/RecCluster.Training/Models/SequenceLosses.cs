@@ -1,3 +1,4 @@
+using RecCluster.Training.Torch;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -17,7 +18,7 @@ public static class SequenceLosses
         {
             // Full softmax over items 1..N; the padding row never competes.
             var logits = hidden.matmul(table.narrow(0, 1, table.shape[0] - 1).t());
-            return F.cross_entropy(logits, targets - 1);
+            return F.cross_entropy(logits, targets.sub(Held.One));
         }
         if (negatives is null) throw new ArgumentException($"{type} needs sampled negatives");
         var positive = (hidden * table.index_select(0, targets)).sum(-1);                                   // M
@@ -29,7 +30,7 @@ public static class SequenceLosses
             // Sampled softmax: the positive competes with its K negatives.
             LossType.CE => F.cross_entropy(cat([positive.unsqueeze(1), negative], 1), zeros(m, dtype: int64, device: hidden.device)),
             LossType.BPR => -F.logsigmoid(positive.unsqueeze(1) - negative).mean(),
-            LossType.BCE => -(F.logsigmoid(positive) + F.logsigmoid(-negative).sum(1)).mean(),
+            LossType.BCE => -F.logsigmoid(positive).Plus(F.logsigmoid(-negative).sum(1)).mean(),
             _ => throw new ArgumentOutOfRangeException(nameof(type)),
         };
     }
