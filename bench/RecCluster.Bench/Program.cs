@@ -5,6 +5,7 @@ using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
 using RecCluster.Training;
 using RecCluster.Training.Models;
+using RecCluster.Training.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -55,18 +56,17 @@ foreach (var (loss, attentionDropout) in new[] { ("BCE", 0.2), ("CE", 0.2), ("BC
 {
     using var model = new SasRec(Items, TrialParametersFor(loss, attentionDropout), new ItemSideTensors(null, null, 0, null));
     model.train();
-    using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
+    using var optimizer = new AdamOptimizer(model.parameters(), 1e-3);
     var inputs = randint(1, Items + 1, [B, L], dtype: int64);
     var targets = randint(1, Items + 1, [B, L], dtype: int64);
-    var sampler = NegativeSampler.Create("uniform", new long[Items + 1], CPU);
     double seconds = Median(() =>
     {
         using var scope = NewDisposeScope();
-        var negatives = loss == "CE" ? null : sampler.Sample(targets.reshape(-1), 1);
-        optimizer.zero_grad();
+        var negatives = loss == "CE" ? null : randint(1, Items + 1, [B * L, 1], dtype: int64);
+        optimizer.ZeroGrad();
         var l = model.Loss(new TrainingBatch(inputs, targets, negatives));
         l.backward();
-        optimizer.step();
+        optimizer.Step();
     });
     rows.Add(($"SASRec step, {loss} ({(loss == "CE" ? "full softmax" : "1 negative")}), attn_dropout_prob {attentionDropout}", seconds, StepFlops(loss == "CE" ? Items : 2)));
 }

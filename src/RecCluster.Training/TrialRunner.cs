@@ -88,11 +88,14 @@ public static class TrialRunner
         // Users whose training history holds at least one transition.
         var users = trainingUsers.Where(u => data.TrainItems(u).Length >= 2).ToArray();
         if (users.Length == 0) throw new InvalidOperationException("no training user has two or more training items");
-        int epochs = (int)p.GetInt("n_epochs"), batchSize = (int)p.GetInt("batch_size");
+        int epochs = (int)p.GetInt("n_epochs"), batchSize = (int)p.GetInt("batch_size"), window = (int)p.GetInt("length_bucket_window");
         int evalStep = (int)p.GetInt("eval_step"), patience = (int)p.GetInt("early_stopping_step");
-        var sampler = NegativeSampler.Create(p.GetString("sample_strategy"), trainCounts, device);
-        using var optimizer = new AdamOptimizer(model.parameters(), p.GetDouble("learning_rate"));
-        var shuffle = new Random(seed);
+        var sampler = model.NegativesPerPositive > 0
+            ? NegativeSampler.Create(Enum.Parse<SampleStrategy>(p.GetString("sample_strategy"), ignoreCase: true), trainCounts)
+            : null;
+        using var optimizer = new AdamOptimizer(model.parameters(), p.GetDouble("learning_rate"), p.GetDouble("adam_beta1"),
+            p.GetDouble("adam_beta2"), weightDecay: p.GetDouble("weight_decay"), decoupledWeightDecay: p.GetString("optimizer") == "adamw");
+        long epochPositions = users.Sum(u => (long)SequenceBatches.TrainingPositions(data, u, maxLength));
 
         double best = objective.Maximize ? double.NegativeInfinity : double.PositiveInfinity;
         int bestEpoch = 0, stale = 0;
@@ -100,24 +103,29 @@ public static class TrialRunner
         {
             cancel.ThrowIfCancellationRequested();
             var started = Stopwatch.StartNew();
-            shuffle.Shuffle(users);
-            var epochBatches = SequenceBatches.LengthBuckets(data, users, batchSize, shuffle);
+            // Each epoch's randomness (batches, negatives, dropout) derives from the seed and the epoch alone.
+            var random = new Random(EpochSeed(seed, epoch));
+            TorchRuntime.Seed(EpochSeed(seed, -epoch));
+            random.Shuffle(users);
+            var epochBatches = SequenceBatches.Batches(data, users, batchSize, window, random);
             int batches = epochBatches.Count;
+            // Every target position weighs the same whatever its batch: a batch's mean loss is scaled by its share of
+            // the epoch's positions (relative to an average batch).
+            double positionsPerBatch = (double)epochPositions / batches;
             model.train();
             double lossSum = 0;
             for (int b = 0; b < batches; b++)
             {
                 using var scope = NewDisposeScope();
                 var batchUsers = epochBatches[b];
-                var (inputs, targets) = SequenceBatches.Training(data, batchUsers, maxLength, device);
-                Tensor? negatives = null;
-                if (model.NegativesPerPositive > 0)
-                    negatives = sampler.Sample(targets.reshape(-1).masked_select(targets.reshape(-1).gt(Held.Of(0L))), model.NegativesPerPositive);
+                var rows = SequenceBatches.Training(data, batchUsers, maxLength, device);
+                var negatives = sampler?.Sample(data, batchUsers, rows, model.NegativesPerPositive, random, device);
                 optimizer.ZeroGrad();
-                var loss = model.Loss(new TrainingBatch(inputs, targets, negatives));
-                loss.backward();
+                var loss = model.Loss(new TrainingBatch(rows.Inputs, rows.Targets, negatives));
+                using var weight = (rows.Positions / positionsPerBatch).ToScalar();
+                loss.mul(weight).backward();
                 optimizer.Step();
-                lossSum += loss.item<float>();
+                lossSum += loss.item<float>() * rows.Positions;
                 observer.BatchCompleted(epoch, b + 1, batches);
             }
 
@@ -135,12 +143,15 @@ public static class TrialRunner
                 }
                 else stale++;
             }
-            observer.EpochCompleted(new EpochReport(epoch, epochs, lossSum / batches, valid, improved, started.Elapsed.TotalSeconds, Environment.WorkingSet));
+            observer.EpochCompleted(new EpochReport(epoch, epochs, lossSum / epochPositions, valid, improved, started.Elapsed.TotalSeconds, Environment.WorkingSet));
             if (stop) return (bestEpoch, epoch, "stopped");
             if (patience > 0 && stale >= patience) return (bestEpoch, epoch, "early_stopped");
         }
         return (bestEpoch, epochs, "completed");
     }
+
+    /// <summary>A seed for one epoch's random streams, stable across processes (unlike HashCode.Combine).</summary>
+    private static int EpochSeed(int seed, int epoch) => unchecked(seed * 1_000_003 + epoch * 7919);
 
     public static (SequenceDataset Data, string Format, SyntheticGenerator? Generator) LoadData(DataConfig config)
     {

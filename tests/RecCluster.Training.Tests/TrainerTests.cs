@@ -86,7 +86,8 @@ public class TrainerTests
         { "hidden_size", 8L }, { "inner_size", 8L }, { "learning_rate", 0.02 }, { "attn_dropout_prob", 0.6 },
         { "hidden_act", "relu" }, { "hidden_act", "swish" }, { "hidden_act", "tanh" }, { "hidden_act", "sigmoid" },
         { "hidden_dropout_prob", 0.6 }, { "n_heads", 4L }, { "n_layers", 1L }, { "layer_norm_eps", 0.5 },
-        { "initializer_range", 0.3 }, { "mask_rate", 0.4 }, { "loss_type", "BPR" }, { "loss_type", "BCE" },
+        { "initializer", "normal" }, { "mask_rate", 0.4 }, { "weight_decay", 0.1 }, { "adam_beta1", 0.5 }, { "adam_beta2", 0.9 },
+        { "length_bucket_window", 4L }, { "loss_type", "BPR" }, { "loss_type", "BCE" },
         { "negative_samples_count", 5L }, { "max_seq_length", 3L }, { "use_candidate_embeddings", true },
         { "batch_size", 16L }, { "sample_ratio", 0.5 }, { "sample_seed", 3L }, { "n_epochs", 2L },
     };
@@ -97,6 +98,16 @@ public class TrainerTests
     {
         var baseline = Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(1))));
         var changed = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1).Where(p => p.Item1 != name), (name, value)])));
+        Assert.NotEqual(Fingerprint(baseline), Fingerprint(changed));
+    }
+
+    [Theory]
+    [InlineData("initializer_range", 0.3, "initializer", "normal")]
+    [InlineData("optimizer", "adamw", "weight_decay", 0.1)]
+    public void Dependent_hyperparameters_change_training(string name, object value, string needs, object needed)
+    {
+        var baseline = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), (needs, needed)])));
+        var changed = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), (needs, needed), (name, value)])));
         Assert.NotEqual(Fingerprint(baseline), Fingerprint(changed));
     }
 

@@ -22,6 +22,14 @@ public static class ModelCatalog
         new("n_epochs", ParamKind.Int, 50L, "Maximum training epochs.", 1, 100_000),
         new("batch_size", ParamKind.Int, 128L, "Training sequences per step.", 1, 1 << 20),
         new("learning_rate", ParamKind.Float, 0.001, "Adam learning rate.", 0, 1, MinExclusive: true),
+        new("optimizer", ParamKind.Choice, "adam", "adam (weight_decay added to the gradient as L2, like torch.optim.Adam) or adamw (decoupled).",
+            Choices: ["adam", "adamw"]),
+        new("weight_decay", ParamKind.Float, 0.0, "Weight decay (L2 for adam, decoupled for adamw).", 0, 10),
+        new("adam_beta1", ParamKind.Float, 0.9, "Adam's first-moment decay.", 0, 1, MaxExclusive: true),
+        new("adam_beta2", ParamKind.Float, 0.98, "Adam's second-moment decay (0.98 as in the SASRec reference).", 0, 1, MaxExclusive: true),
+        new("length_bucket_window", ParamKind.Int, 1L,
+            "1: every batch is a random set of users; N > 1: users are sorted by length within windows of N batches (less padding).",
+            1, 1 << 20),
         new("eval_step", ParamKind.Int, 1L, "Evaluate on validation every N epochs.", 1, 100_000),
         new("early_stopping_step", ParamKind.Int, 10L, "Stop after N evaluations without improvement of the objective (0: never).", 0, 100_000),
     ];
@@ -35,8 +43,10 @@ public static class ModelCatalog
         new("hidden_dropout_prob", ParamKind.Float, 0.2, "Dropout on embeddings and block outputs.", 0, 1, MaxExclusive: true),
         new("attn_dropout_prob", ParamKind.Float, 0.2, "Dropout on attention weights.", 0, 1, MaxExclusive: true),
         new("hidden_act", ParamKind.Choice, "gelu", "Feed-forward activation.", Choices: ["gelu", "relu", "swish", "tanh", "sigmoid"]),
-        new("layer_norm_eps", ParamKind.Float, 1e-12, "LayerNorm epsilon.", 0, 1, MinExclusive: true, MaxExclusive: true),
-        new("initializer_range", ParamKind.Float, 0.02, "Std of the normal initialisation of weights.", 0, 10, MinExclusive: true),
+        new("layer_norm_eps", ParamKind.Float, 1e-8, "LayerNorm epsilon.", 0, 1, MinExclusive: true, MaxExclusive: true),
+        new("initializer", ParamKind.Choice, "xavier_normal", "Weight initialisation: xavier_normal (the SASRec reference) or normal (RecBole).",
+            Choices: ["xavier_normal", "normal"]),
+        new("initializer_range", ParamKind.Float, 0.02, "Std of the normal initialisation (initializer: normal only).", 0, 10, MinExclusive: true),
         new("max_seq_length", ParamKind.Int, 50L, "Most recent items fed to the model.", 1, 8192),
         new("loss_type", ParamKind.Choice, "CE", "CE (softmax over all items, or sampled softmax when negative_samples_count > 0), BPR or BCE (sampled negatives).", Choices: ["CE", "BPR", "BCE"]),
         new("negative_samples_count", ParamKind.Int, null, "Negatives per positive; default 0 for CE (full softmax), 1 for BPR/BCE.", 0, 100_000),
@@ -76,6 +86,8 @@ public static class ModelCatalog
             yield return ("negative_samples_count", $"loss_type {loss} needs at least one negative per positive");
         if (loss == "CE" && negatives == 0 && p.IsExplicit("sample_strategy"))
             yield return ("sample_strategy", "sample_strategy applies only when negatives are sampled: set negative_samples_count > 0 or loss_type BPR/BCE");
+        if (p.IsExplicit("initializer_range") && p.GetString("initializer") != "normal")
+            yield return ("initializer_range", "initializer_range applies only with initializer: normal");
         if (p.GetBool("append_item_features") && data.ItemFeaturesPath is null)
             yield return ("append_item_features", "append_item_features needs data.item_features (a RecBole .item file)");
         if (p.GetBool("append_item_embeddings") && data.ItemEmbeddingsPath is null)

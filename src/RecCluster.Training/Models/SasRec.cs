@@ -1,6 +1,6 @@
 using RecCluster.Core.Config;
-using TorchSharp;
 using RecCluster.Training.Torch;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -11,10 +11,11 @@ namespace RecCluster.Training.Models;
 public sealed record ItemSideTensors(Tensor? FeatureIds, Tensor? FeatureCounts, long FeatureCount, Tensor? Pretrained);
 
 /// <summary>
-/// SASRec (Kang &amp; McAuley, ICDM 2018): a causal self-attention transformer over the item sequence,
-/// trained to predict the next item at every position. Sequences are right-padded, so causal attention
-/// alone keeps real positions from seeing padding; attention runs through PyTorch's fused
-/// scaled_dot_product_attention with is_causal.
+/// SASRec (Kang &amp; McAuley, ICDM 2018) as its reference implementation builds it: item embeddings scaled by
+/// sqrt(d) plus a learned position counted back from the most recent item, then blocks of causal self-attention whose
+/// query is layer-normalised and added to the attention output, a point-wise feed-forward layer with a residual, and a
+/// final LayerNorm; padded positions are zeroed after every block and hidden from attention. Trained to predict the
+/// next item at every position; scores are dot products with the (tied) item embeddings.
 /// </summary>
 public sealed class SasRec : SequentialRecommender
 {
@@ -23,21 +24,22 @@ public sealed class SasRec : SequentialRecommender
     private readonly Embedding? _features;
     private readonly Linear? _pretrainedProjection;
     private readonly Embedding? _candidates;
-    private readonly LayerNorm _inputNorm;
-    private readonly MaskDropout _inputDropout;
-    private readonly ModuleList<TransformerBlock> _blocks;
+    private readonly MaskDropout _embeddingDropout;
+    private readonly ModuleList<SasRecBlock> _blocks;
+    private readonly LayerNorm _finalNorm;
 
     private readonly Tensor? _featureIds, _featureCounts, _pretrained;
     private readonly LossType _lossType;
     private readonly int _negatives;
-    private readonly double _maskRate;
+    private readonly double _maskRate, _embeddingScale;
     private readonly long _itemCount;
 
     public SasRec(long itemCount, TrialParameters p, ItemSideTensors side) : base("sasrec")
     {
         _itemCount = itemCount;
         long hidden = p.GetInt("hidden_size");
-        double dropout = p.GetDouble("hidden_dropout_prob");
+        double dropout = p.GetDouble("hidden_dropout_prob"), eps = p.GetDouble("layer_norm_eps");
+        _embeddingScale = Math.Sqrt(hidden);
         _lossType = Enum.Parse<LossType>(p.GetString("loss_type"));
         _negatives = (int)p.GetInt("negative_samples_count");
         _maskRate = p.GetDouble("mask_rate");
@@ -57,29 +59,37 @@ public sealed class SasRec : SequentialRecommender
             _pretrainedProjection = nn.Linear(_pretrained.shape[1], hidden, hasBias: false);
         }
         if (p.GetBool("use_candidate_embeddings")) _candidates = nn.Embedding(itemCount + 1, hidden, padding_idx: 0);
-        _inputNorm = nn.LayerNorm(hidden, p.GetDouble("layer_norm_eps"));
-        _inputDropout = new MaskDropout(dropout);
-        _blocks = nn.ModuleList([.. Enumerable.Range(0, (int)p.GetInt("n_layers")).Select(_ => new TransformerBlock(
-            hidden, p.GetInt("n_heads"), p.GetInt("inner_size"), dropout, p.GetDouble("attn_dropout_prob"),
-            p.GetString("hidden_act"), p.GetDouble("layer_norm_eps")))]);
+        _embeddingDropout = new MaskDropout(dropout);
+        _blocks = nn.ModuleList([.. Enumerable.Range(0, (int)p.GetInt("n_layers")).Select(_ => new SasRecBlock(
+            hidden, p.GetInt("n_heads"), p.GetInt("inner_size"), dropout, p.GetDouble("attn_dropout_prob"), p.GetString("hidden_act"), eps))]);
+        _finalNorm = nn.LayerNorm(hidden, eps);
         RegisterComponents();
         if (_featureIds is not null) { register_buffer("feature_ids", _featureIds); register_buffer("feature_counts", _featureCounts!); }
         if (_pretrained is not null) register_buffer("pretrained", _pretrained);
-        Initialize(p.GetDouble("initializer_range"));
+        Initialize(p.GetString("initializer"), p.GetDouble("initializer_range"));
     }
 
     public int MaxSequenceLength { get; }
 
     public override int NegativesPerPositive => _negatives;
 
-    private void Initialize(double range)
+    /// <summary>
+    /// Matrices get Xavier-normal weights (the reference's choice) or N(0, range²) (RecBole's); LayerNorm starts at
+    /// identity, biases at zero, padding rows at zero. TorchSharp 0.107's xavier_normal_ draws a uniform
+    /// distribution, so the normal one is drawn here.
+    /// </summary>
+    private void Initialize(string initializer, double range)
     {
         using var _ = no_grad();
         foreach (var (name, parameter) in named_parameters())
         {
-            if (name.Contains("norm", StringComparison.OrdinalIgnoreCase)) { if (name.EndsWith("weight")) nn.init.ones_(parameter); else nn.init.zeros_(parameter); }
-            else if (name.EndsWith("bias")) nn.init.zeros_(parameter);
-            else nn.init.normal_(parameter, 0, range);
+            if (parameter.dim() >= 2)
+            {
+                double std = initializer == "normal" ? range : Math.Sqrt(2.0 / (parameter.shape[0] + parameter.shape[1]));
+                nn.init.normal_(parameter, 0, std);
+            }
+            else if (name.Contains("norm", StringComparison.OrdinalIgnoreCase) && name.EndsWith("weight")) nn.init.ones_(parameter);
+            else nn.init.zeros_(parameter);
         }
         _items.weight![0].zero_();
         _candidates?.weight![0].zero_();
@@ -102,63 +112,89 @@ public sealed class SasRec : SequentialRecommender
     {
         if (_candidates is not null) return _candidates.weight!;
         if (_features is null && _pretrainedProjection is null) return _items.weight!;
-        return ItemRepresentation(Held.Range(_itemCount + 1, _items.weight!.device));
+        return ItemRepresentation(Held.Range(0, _itemCount + 1, _items.weight!.device));
     }
 
-    /// <summary>Hidden states for every position: B x L x H.</summary>
-    public Tensor Encode(Tensor inputs)
+    /// <summary>
+    /// What the first block reads (before dropout): item embeddings scaled by sqrt(d), so that they are not drowned by
+    /// the position embeddings, plus the embedding of each column's position counted back from the last column.
+    /// </summary>
+    public Tensor InputEmbeddings(Tensor inputs)
     {
-        long length = inputs.shape[1];
-        var x = ItemRepresentation(inputs).Plus(_positions.forward(Held.Range(length, inputs.device)).unsqueeze(0));
-        x = _inputDropout.forward(_inputNorm.forward(x));
-        foreach (var block in _blocks) x = block.forward(x);
-        return x;
+        long width = inputs.shape[1];
+        var positions = _positions.forward(Held.Range(MaxSequenceLength - width, MaxSequenceLength, inputs.device));
+        return ItemRepresentation(inputs).mul(Held.Of(_embeddingScale)).Plus(positions.unsqueeze(0));
+    }
+
+    /// <summary>Hidden states for every position of left-padded inputs: B x L x H.</summary>
+    public Tensor Encode(Tensor inputs) => Encode(inputs, inputs.ne(Held.Of(0L)));
+
+    /// <param name="real">B x L, true where a position holds an item (kept apart from the inputs so that items masked
+    /// out by mask_rate lose their identity but keep their place in the sequence).</param>
+    private Tensor Encode(Tensor inputs, Tensor real)
+    {
+        var keep = real.unsqueeze(-1).to_type(ScalarType.Float32);
+        var x = _embeddingDropout.forward(InputEmbeddings(inputs)) * keep;
+        var allowed = AttentionMask(real);
+        foreach (var block in _blocks) x = block.Forward(x, allowed, keep);
+        return _finalNorm.forward(x);
+    }
+
+    /// <summary>
+    /// B x 1 x L x L, true where a query may attend to a key: earlier or same positions holding an item. A padded query
+    /// attends to itself only (its output is zeroed), so no softmax row is empty; the mask also keeps a row's output
+    /// independent of how much padding its batch needed.
+    /// </summary>
+    private static Tensor AttentionMask(Tensor real)
+    {
+        long width = real.shape[1];
+        var causal = ones(width, width, dtype: ScalarType.Bool, device: real.device).tril();
+        var self = eye(width, dtype: ScalarType.Bool, device: real.device);
+        return real.unsqueeze(1).logical_or(self.unsqueeze(0)).logical_and(causal.unsqueeze(0)).unsqueeze(1);
     }
 
     public override Tensor Loss(TrainingBatch batch)
     {
-        var inputs = batch.Inputs;
-        if (_maskRate > 0)
-            inputs = inputs.masked_fill(rand(inputs.shape, device: inputs.device).lt(Held.Of(_maskRate)), Held.Of(0L));
-        var hidden = Encode(inputs);
+        var real = batch.Inputs.ne(Held.Of(0L));
+        var inputs = _maskRate > 0
+            ? batch.Inputs.masked_fill(rand(batch.Inputs.shape, device: batch.Inputs.device).lt(Held.Of(_maskRate)), Held.Of(0L))
+            : batch.Inputs;
+        var hidden = Encode(inputs, real);
         var valid = batch.Targets.gt(Held.Of(0L)).reshape(-1).nonzero().squeeze(1);
         var states = hidden.reshape(-1, hidden.shape[2]).index_select(0, valid);
         var targets = batch.Targets.reshape(-1).index_select(0, valid);
         return SequenceLosses.Compute(_lossType, states, targets, batch.Negatives, ItemTable());
     }
 
-    private Tensor LastHidden(Tensor inputs, Tensor lengths)
-    {
-        var hidden = Encode(inputs);
-        var index = lengths.sub(Held.One).view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);
-        return hidden.gather(1, index).squeeze(1);
-    }
+    /// <summary>The state after the most recent item: with left padding, the last column.</summary>
+    private Tensor LastHidden(Tensor inputs) => Encode(inputs).select(1, -1);
 
-    public override Tensor FullScores(Tensor inputs, Tensor lengths) => LastHidden(inputs, lengths).matmul(ItemTable().t());
+    public override Tensor FullScores(Tensor inputs, Tensor lengths) => LastHidden(inputs).matmul(ItemTable().t());
 
-    public override Tensor CandidateScores(Tensor inputs, Tensor lengths, Tensor candidates)
-    {
-        var last = LastHidden(inputs, lengths);
-        return ItemTable()[candidates].matmul(last.unsqueeze(-1)).squeeze(-1);
-    }
+    public override Tensor CandidateScores(Tensor inputs, Tensor lengths, Tensor candidates) =>
+        ItemTable()[candidates].matmul(LastHidden(inputs).unsqueeze(-1)).squeeze(-1);
 }
 
-/// <summary>Post-norm transformer block: causal multi-head self-attention, then a feed-forward layer.</summary>
-public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
+/// <summary>
+/// The reference SASRec block: x' = LN(x) + Attention(query LN(x), keys and values x); out = LN(x') + FFN(LN(x')),
+/// with FFN = Linear → activation → dropout → Linear → dropout; padded positions zeroed.
+/// </summary>
+public sealed class SasRecBlock : nn.Module
 {
-    private readonly Linear _qkv, _output, _inner, _outer;
+    private readonly Linear _query, _keyValue, _output, _inner, _outer;
     private readonly LayerNorm _attentionNorm, _feedForwardNorm;
     private readonly MaskDropout _dropout, _attentionDropoutLayer;
     private readonly long _heads;
     private readonly double _attentionDropout;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public TransformerBlock(long hidden, long heads, long inner, double dropout, double attentionDropout, string activation, double eps)
+    public SasRecBlock(long hidden, long heads, long inner, double dropout, double attentionDropout, string activation, double eps)
         : base("block")
     {
         _heads = heads;
         _attentionDropout = attentionDropout;
-        _qkv = nn.Linear(hidden, 3 * hidden);
+        _query = nn.Linear(hidden, hidden);
+        _keyValue = nn.Linear(hidden, 2 * hidden);
         _output = nn.Linear(hidden, hidden);
         _inner = nn.Linear(hidden, inner);
         _outer = nn.Linear(inner, hidden);
@@ -178,29 +214,30 @@ public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    /// <param name="allowed">B x 1 x L x L attention mask (true: may attend).</param>
+    /// <param name="keep">B x L x 1, 1 at positions holding an item.</param>
+    public Tensor Forward(Tensor x, Tensor allowed, Tensor keep)
     {
         long b = x.shape[0], l = x.shape[1], h = x.shape[2];
-        // B x L x 3H -> 3 x B x heads x L x head_size
-        var qkv = _qkv.forward(x).view(b, l, 3, _heads, h / _heads).permute(2, 0, 3, 1, 4);
+        var normalized = _attentionNorm.forward(x);
+        var q = _query.forward(normalized).view(b, l, _heads, h / _heads).transpose(1, 2);
+        var kv = _keyValue.forward(x).view(b, l, 2, _heads, h / _heads).permute(2, 0, 3, 1, 4);
         var attended = training && _attentionDropout > 0
-            ? DroppedAttention(qkv[0], qkv[1], qkv[2])
-            : F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
-        var merged = attended.transpose(1, 2).reshape(b, l, h);
-        x = _attentionNorm.forward(x.Plus(_dropout.forward(_output.forward(merged))));
-        var feedForward = _outer.forward(_activation(_inner.forward(x)));
-        return _feedForwardNorm.forward(x.Plus(_dropout.forward(feedForward)));
+            ? DroppedAttention(q, kv[0], kv[1], allowed)
+            : F.scaled_dot_product_attention(q, kv[0], kv[1], attn_mask: allowed);
+        x = _feedForwardNorm.forward(normalized.Plus(_output.forward(attended.transpose(1, 2).reshape(b, l, h))));
+        var feedForward = _dropout.forward(_outer.forward(_dropout.forward(_activation(_inner.forward(x)))));
+        return x.Plus(feedForward) * keep;
     }
 
     /// <summary>
-    /// Causal attention with dropout on the attention weights. The fused kernel cannot apply dropout on CPU
+    /// Masked attention with dropout on the attention weights. The fused kernel cannot apply dropout on CPU
     /// without falling back to a slower path than this explicit one (measured in bench/).
     /// </summary>
-    private Tensor DroppedAttention(Tensor q, Tensor k, Tensor v)
+    private Tensor DroppedAttention(Tensor q, Tensor k, Tensor v, Tensor allowed)
     {
-        long length = q.shape[2];
-        var future = ones(length, length, dtype: ScalarType.Bool, device: q.device).triu(1);
-        var scores = q.matmul(k.transpose(-2, -1)).mul_(Held.Of(1 / Math.Sqrt(q.shape[3]))).masked_fill_(future, Held.Of(double.NegativeInfinity));
+        var scores = q.matmul(k.transpose(-2, -1)).mul_(Held.Of(1 / Math.Sqrt(q.shape[3])))
+            .masked_fill_(allowed.logical_not(), Held.Of(double.NegativeInfinity));
         return _attentionDropoutLayer.forward(scores.softmax(-1)).matmul(v);
     }
 }

@@ -32,6 +32,6 @@ public static class Held
     /// <summary><c>a += b</c> with its alpha held.</summary>
     public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
 
-    /// <summary>0, 1, ..., count - 1 as int64 on the device.</summary>
-    public static Tensor Range(long count, Device device) => arange(Of(0L), Of(count), One, dtype: ScalarType.Int64, device: device);
+    /// <summary>start, start + 1, ..., stop - 1 as int64 on the device.</summary>
+    public static Tensor Range(long start, long stop, Device device) => arange(Of(start), Of(stop), One, dtype: ScalarType.Int64, device: device);
 }
