@@ -137,4 +137,30 @@ public class ReaderTests : IDisposable
         var bad = _files.Write("bad.txt", "a 1 2\nb 1\n");
         Assert.Equal(2, Assert.Throws<DataFormatException>(() => ItemSideInformation.ReadEmbeddings(bad, data)).Line);
     }
+
+    [Fact]
+    public void Text_from_a_binary_file_is_quoted_escaped_and_shortened()
+    {
+        var path = Path.Combine(_files.Folder, "b.csv");
+        File.WriteAllBytes(path, [(byte)'f', 0x00, 0x01, 0xff, 0x1b, (byte)'\t', .. Enumerable.Repeat((byte)'x', 200), (byte)'\n']);
+        var e = Assert.Throws<DataFormatException>(() => InteractionReader.Read(path));
+        Assert.Contains("(columns: 'f\\x00\\x01\\ufffd\\x1b\\txxx", e.Message);
+        Assert.Contains($"{new string('x', FileText.MaxLength - 6)}'…)", e.Message);
+        Assert.DoesNotContain(e.Message, char.IsControl);
+    }
+
+    [Theory]
+    [InlineData("plain", "'plain'")]
+    [InlineData("it's a\\b", "'it\\'s a\\\\b'")]
+    [InlineData("ユーザー\u00e9", "'ユーザーé'")]
+    [InlineData("\u2028\ue000", "'\\u2028\\ue000'")]
+    public void File_text_keeps_printable_characters_and_escapes_the_rest(string raw, string shown) => Assert.Equal(shown, FileText.Quote(raw));
+
+    [Fact]
+    public void File_text_is_cut_after_sixty_characters_and_lists_after_eight_values()
+    {
+        Assert.Equal($"'{new string('a', 60)}'", FileText.Quote(new string('a', 60)));
+        Assert.Equal($"'{new string('a', 60)}'…", FileText.Quote(new string('a', 61)));
+        Assert.Equal("'0', '1', '2', '3', '4', '5', '6', '7', … (10 in all)", FileText.QuoteAll([.. Enumerable.Range(0, 10).Select(i => i.ToString())]));
+    }
 }
