@@ -108,6 +108,19 @@ public class ConfigTests : IDisposable
     public void Bad_configs_are_explained(string yaml, string message) =>
         Assert.Contains(ErrorsOf(yaml), e => e.Message.Contains(message));
 
+    [Theory]
+    [InlineData("name: [unclosed, {\ndata: {synthetic: {}}\nmodels: {pop: {}}\n", 1, 7, "invalid YAML: this '[' is never closed (reading stopped at line 2)")]
+    [InlineData("data: {synthetic: {}}\nmodels: {pop: {}}\n---\nname: second\n", 4, 1,
+        "a config file holds one YAML document; a second one ('---') starts here")]
+    [InlineData("data: {synthetic: {users: 99999999999999999999}}\nmodels: {pop: {}}\n", 1, 27,
+        "data.synthetic.users must be between 1 and 10000000, got 99999999999999999999")]
+    [InlineData("data: {synthetic: {}}\nmodels: {sasrec: {n_epochs: 1e30}}\n", 2, 29, "'n_epochs' must be in [1, 100000], got 1E+30")]
+    public void Yaml_mistakes_are_located_and_explained(string yaml, int line, int column, string message)
+    {
+        var error = Assert.Single(ErrorsOf(yaml));
+        Assert.Equal((line, column, message), (error.Line, error.Column, error.Message));
+    }
+
     [Fact]
     public void Relative_data_paths_resolve_against_the_config_folder()
     {
