@@ -31,7 +31,8 @@ public static class LeaderboardCommand
         return command;
     }
 
-    private static int Run(DirectoryInfo state, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format, TextWriter output)
+    private static int Run(DirectoryInfo state, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format,
+        TextWriter output)
     {
         using var store = new LeaderboardStore(state.FullName, readOnly: true);
         var sweeps = store.Sweeps();
@@ -49,13 +50,14 @@ public static class LeaderboardCommand
             if (history.Count == 0) throw new ArgumentException($"trial {index} has no recorded epochs in sweep {sweep.Id}");
             var names = history.SelectMany(h => h.Valid.Keys).Distinct().Order().ToList();
             Emit(output, format, ["attempt", "epoch", "loss", .. names],
-                history.Select(h => (object?[])[h.Attempt, h.Epoch, h.Loss, .. names.Select(n => (object?)(h.Valid.TryGetValue(n, out var v) ? v : null))]));
+                history.Select(h => (object?[])[h.Attempt, h.Epoch, h.Loss, .. names.Select(n => Metric(h.Valid, n))]));
             return Errors.Ok;
         }
         if (groupBy is not null)
         {
             var groups = store.GroupBy(sweep.Id, groupBy, metric);
-            Emit(output, format, [groupBy, "trials", $"{metric} mean", $"{metric} std"], groups.Select(g => (object?[])[g.Value, g.Trials, g.Mean, g.Std]));
+            Emit(output, format, [groupBy, "trials", $"{metric} mean", $"{metric} std"],
+                groups.Select(g => (object?[])[g.Value, g.Trials, g.Mean, g.Std]));
             return Errors.Ok;
         }
         var rows = store.Top(sweep.Id, metric, maximize, top);
@@ -65,7 +67,8 @@ public static class LeaderboardCommand
             var names = rows.SelectMany(r => r.Valid.Keys).Distinct().Order().ToList();
             Emit(output, format, ["trial", "model", "status", "best_epoch", "epochs_run", "params", .. names.Select(n => "valid:" + n),
                     .. names.Select(n => "test:" + n)],
-                rows.Select(r => (object?[])[r.Trial.Index, r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch, r.Trial.EpochsRun, TrialCodec.Params(r.Trial.Params),
+                rows.Select(r => (object?[])[r.Trial.Index, r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch, r.Trial.EpochsRun,
+                    TrialCodec.Params(r.Trial.Params),
                     .. names.Select(n => Metric(r.Valid, n)), .. names.Select(n => Metric(r.Test, n))]));
         }
         return Errors.Ok;

@@ -19,7 +19,8 @@ public static class TrainCommand
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (default: torch's choice).", DefaultValueFactory = _ => 0 };
         var check = new Option<bool>("--check")
         {
-            Description = "Dry run: check the config, load the data and build the model, then stop without training (exit 0 when train would start).",
+            Description = "Dry run: check the config, load the data and build the model, then stop without training " +
+                "(exit 0 when train would start).",
         };
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be 0 or more"); });
         var command = new Command("train", "Train and evaluate one trial, showing progress; writes results and the best checkpoint under --out.");
@@ -43,11 +44,12 @@ public static class TrainCommand
         if (json)
             stdout.WriteLine(new JsonObject
             {
-                ["check"] = "ok", ["model"] = model, ["device"] = result.Device, ["parameters"] = result.Parameters, ["data"] = DataJson(result.Data),
+                ["check"] = "ok", ["model"] = model, ["device"] = result.Device, ["parameters"] = result.Parameters,
+                ["data"] = DataJson(result.Data),
             }.ToJsonString());
         else
-            stdout.WriteLine($"{file.Name}: ready to train {model} ({result.Parameters} parameters) on {result.Device}; {DataText(result.Data)}; " +
-                "nothing was trained");
+            stdout.WriteLine($"{file.Name}: ready to train {model} ({result.Parameters} parameters) on {result.Device}; " +
+                $"{DataText(result.Data)}; nothing was trained");
         return Errors.Ok;
     }
 

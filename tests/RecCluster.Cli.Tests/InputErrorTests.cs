@@ -31,7 +31,8 @@ public sealed class InputErrorTests : IDisposable
     [Fact]
     public void Train_check_loads_the_data_and_builds_the_model_without_training()
     {
-        var config = _temp.Write("t.yaml", Synthetic + "models:\n  sasrec: {hidden_size: 8, inner_size: 8, n_layers: 1, max_seq_length: 8, device: cpu}\n");
+        var config = _temp.Write("t.yaml",
+            Synthetic + "models:\n  sasrec: {hidden_size: 8, inner_size: 8, n_layers: 1, max_seq_length: 8, device: cpu}\n");
         var outDir = _temp.Combine("out");
         var (exit, stdout, stderr) = InProcess.Cli("train", config, "--check", "--json", "--out", outDir);
         Assert.True(exit == 0, stderr);

@@ -37,7 +37,8 @@ public sealed class ValidateFuzzTests
             for (int i = 0; i < MutationsPerFile; i++)
             {
                 var mutation = (Mutation)(i % Enum.GetValues<Mutation>().Length);
-                int exit = Judge(original, Encoding.UTF8.GetBytes(string.Join('\n', Mutate(lines, mutation, random)) + "\n"), mutation.ToString());
+                var mutated = string.Join('\n', Mutate(lines, mutation, random)) + "\n";
+                int exit = Judge(original, Encoding.UTF8.GetBytes(mutated), mutation.ToString());
                 verdicts[exit] = verdicts.GetValueOrDefault(exit) + 1;
             }
             Assert.Equal(2, Judge(original, [], "empty file"));
@@ -55,7 +56,8 @@ public sealed class ValidateFuzzTests
         try
         {
             var (exit, stdout, stderr) = InProcess.Cli("validate", path);
-            string context = $"{mutation} of {Path.GetFileName(original)} gave exit {exit}\n{stdout}{stderr}\n--- file ---\n{Encoding.UTF8.GetString(content)}";
+            string context = $"{mutation} of {Path.GetFileName(original)} gave exit {exit}\n{stdout}{stderr}\n" +
+                $"--- file ---\n{Encoding.UTF8.GetString(content)}";
             Assert.True(exit is 0 or 2, context);
             Assert.DoesNotContain("   at ", stderr);
             Assert.DoesNotContain("internal error", stderr);

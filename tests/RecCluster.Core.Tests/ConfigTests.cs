@@ -111,7 +111,8 @@ public class ConfigTests : IDisposable
         Assert.Contains(ErrorsOf(yaml), e => e.Message.Contains(message));
 
     [Theory]
-    [InlineData("name: [unclosed, {\ndata: {synthetic: {}}\nmodels: {pop: {}}\n", 1, 7, "invalid YAML: this '[' is never closed (reading stopped at line 2)")]
+    [InlineData("name: [unclosed, {\ndata: {synthetic: {}}\nmodels: {pop: {}}\n", 1, 7,
+        "invalid YAML: this '[' is never closed (reading stopped at line 2)")]
     [InlineData("data: {synthetic: {}}\nmodels: {pop: {}}\n---\nname: second\n", 4, 1,
         "a config file holds one YAML document; a second one ('---') starts here")]
     [InlineData("data: {synthetic: {users: 99999999999999999999}}\nmodels: {pop: {}}\n", 1, 27,
@@ -133,7 +134,8 @@ public class ConfigTests : IDisposable
         Assert.Equal(ConfigKind.Train, ExperimentLoader.Validate(train, loaded.Add).Kind);
         var verdict = ExperimentLoader.Validate(oneTrialSweep, loaded.Add);
         Assert.Equal(ConfigKind.Sweep, verdict.Kind);
-        Assert.Equal("'resources' applies to sweeps (reccluster sweep); a train config runs one trial", Assert.Single(verdict.NotATrainConfig).Message);
+        Assert.Equal("'resources' applies to sweeps (reccluster sweep); a train config runs one trial",
+            Assert.Single(verdict.NotATrainConfig).Message);
         Assert.Throws<ConfigException>(() => ExperimentLoader.LoadTrial(oneTrialSweep));
         Assert.Single(ExperimentLoader.LoadSweep(oneTrialSweep).Models);
         Assert.Equal(2, loaded.Count);   // validate read the data of both
@@ -143,7 +145,8 @@ public class ConfigTests : IDisposable
     public void Validate_reports_data_that_cannot_be_used_at_the_data_section()
     {
         var path = _files.Write("c.yaml", "name: t\ndata:\n  synthetic: {users: 5}\nmodels: {pop: {}}\n");
-        var errors = Assert.Throws<ConfigException>(() => ExperimentLoader.Validate(path, _ => throw new DataFormatException("d.inter", 3, "bad row"))).Errors;
+        var errors = Assert.Throws<ConfigException>(
+            () => ExperimentLoader.Validate(path, _ => throw new DataFormatException("d.inter", 3, "bad row"))).Errors;
         Assert.Equal(new ConfigError(path, 3, 3, "the data cannot be used: d.inter:3: bad row"), Assert.Single(errors));
     }
 

@@ -147,7 +147,8 @@ public class ReaderTests : IDisposable
         Assert.StartsWith($"{path}: no user has at least 4 interactions", e.Message);
         Assert.Contains("one training transition", e.Message);
         var synthetic = new SyntheticConfig(Users: 20, Items: 40, Clusters: 2, MinLength: 3, MaxLength: 3, MarkovWeight: 0.5, Seed: 1);
-        Assert.StartsWith("data.synthetic: no user has at least 4", Assert.Throws<DataFormatException>(() => new SyntheticGenerator(synthetic)).Message);
+        var generated = Assert.Throws<DataFormatException>(() => new SyntheticGenerator(synthetic));
+        Assert.StartsWith("data.synthetic: no user has at least 4", generated.Message);
     }
 
     [Fact]
@@ -173,6 +174,7 @@ public class ReaderTests : IDisposable
     {
         Assert.Equal($"'{new string('a', 60)}'", FileText.Quote(new string('a', 60)));
         Assert.Equal($"'{new string('a', 60)}'…", FileText.Quote(new string('a', 61)));
-        Assert.Equal("'0', '1', '2', '3', '4', '5', '6', '7', … (10 in all)", FileText.QuoteAll([.. Enumerable.Range(0, 10).Select(i => i.ToString())]));
+        Assert.Equal("'0', '1', '2', '3', '4', '5', '6', '7', … (10 in all)",
+            FileText.QuoteAll([.. Enumerable.Range(0, 10).Select(i => i.ToString())]));
     }
 }
