@@ -25,8 +25,9 @@ public static class DatasetCommand
 
         var synth = new Command("synth", "Generate a synthetic dataset with a known next-item distribution and print its oracle (Bayes-optimal) metrics.");
         foreach (var option in new Option[] { output, users, items, clusters, minLength, maxLength, markov, seed }) synth.Options.Add(option);
-        synth.SetAction(parse => Errors.Guard(() =>
+        synth.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () =>
         {
+            var stdout = parse.InvocationConfiguration.Output;
             var config = new SyntheticConfig(parse.GetValue(users), parse.GetValue(items), parse.GetValue(clusters),
                 parse.GetValue(minLength), parse.GetValue(maxLength), parse.GetValue(markov), parse.GetValue(seed));
             if (config.MinLength < 3) throw new ArgumentException("--min-length must be at least 3 (leave-one-out needs train, validation and test items)");
@@ -52,10 +53,10 @@ public static class DatasetCommand
             };
             var oraclePath = Path.ChangeExtension(path.FullName, ".oracle.json");
             File.WriteAllText(oraclePath, oracle.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            Console.WriteLine($"wrote {generator.Dataset.UserCount} users, {generator.Dataset.InteractionCount} interactions to {path.FullName}");
-            Console.WriteLine($"oracle (full ranking, seen items excluded), test: " +
+            stdout.WriteLine($"wrote {generator.Dataset.UserCount} users, {generator.Dataset.InteractionCount} interactions to {path.FullName}");
+            stdout.WriteLine($"oracle (full ranking, seen items excluded), test: " +
                 string.Join("  ", testOracle.Select(kv => $"{kv.Key} {kv.Value.ToString("F4", CultureInfo.InvariantCulture)}")));
-            Console.WriteLine($"oracle written to {oraclePath}");
+            stdout.WriteLine($"oracle written to {oraclePath}");
             return Errors.Ok;
         }));
         var command = new Command("dataset", "Dataset tools.");

@@ -10,8 +10,9 @@ public static class Errors
     public const int Failed = 1;
     public const int InvalidInput = 2;
 
-    /// <summary>Runs a command body, turning expected failures into a message and an exit code (no stack traces).</summary>
-    public static int Guard(Func<int> body)
+    /// <summary>Runs a command body, turning expected failures into a message on <paramref name="error"/> and an exit code
+    /// (no stack traces).</summary>
+    public static int Guard(TextWriter error, Func<int> body)
     {
         try
         {
@@ -19,31 +20,31 @@ public static class Errors
         }
         catch (ConfigException e)
         {
-            foreach (var error in e.Errors) Console.Error.WriteLine(error);
-            Console.Error.WriteLine($"{e.Errors.Count} problem(s) found; nothing was run.");
+            foreach (var problem in e.Errors) error.WriteLine(problem);
+            error.WriteLine($"{e.Errors.Count} problem(s) found; nothing was run.");
             return InvalidInput;
         }
         catch (DataFormatException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return InvalidInput;
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("cancelled.");
+            error.WriteLine("cancelled.");
             return 130;
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return Failed;
         }
         catch (Exception e)
         {
             // Native (LibTorch) failures and bugs: one readable line; the trace only on request.
-            Console.Error.WriteLine($"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]}");
-            if (Environment.GetEnvironmentVariable("RECCLUSTER_TRACE") == "1") Console.Error.WriteLine(e);
-            else Console.Error.WriteLine("set RECCLUSTER_TRACE=1 for the full trace, and please report it.");
+            error.WriteLine($"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]}");
+            if (Environment.GetEnvironmentVariable("RECCLUSTER_TRACE") == "1") error.WriteLine(e);
+            else error.WriteLine("set RECCLUSTER_TRACE=1 for the full trace, and please report it.");
             return Failed;
         }
     }

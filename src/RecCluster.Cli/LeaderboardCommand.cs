@@ -25,12 +25,14 @@ public static class LeaderboardCommand
         top.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); });
         var command = new Command("leaderboard", "Query a sweep's trials: top-k by any metric, one trial's history, or groups by a hyperparameter.");
         foreach (var option in new Option[] { state, sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
-        command.SetAction(parse => Errors.Guard(() => Run(parse.GetValue(state)!, parse.GetValue(sweep), parse.GetValue(top), parse.GetValue(metric),
-            parse.GetValue(groupBy), parse.GetValue(trial), parse.GetValue(format)!)));
+        command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () => Run(parse.GetValue(state)!, parse.GetValue(sweep),
+            parse.GetValue(top), parse.GetValue(metric), parse.GetValue(groupBy), parse.GetValue(trial), parse.GetValue(format)!,
+            parse.InvocationConfiguration.Output)));
         return command;
     }
 
-    private static int Run(DirectoryInfo state, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format)
+    private static int Run(DirectoryInfo state, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format,
+        TextWriter output)
     {
         using var store = new LeaderboardStore(state.FullName, readOnly: true);
         var sweeps = store.Sweeps();
@@ -47,26 +49,27 @@ public static class LeaderboardCommand
             var history = store.History(sweep.Id, index);
             if (history.Count == 0) throw new ArgumentException($"trial {index} has no recorded epochs in sweep {sweep.Id}");
             var names = history.SelectMany(h => h.Valid.Keys).Distinct().Order().ToList();
-            Emit(format, ["attempt", "epoch", "loss", .. names],
-                history.Select(h => (IReadOnlyList<string>)[h.Attempt.ToString(), h.Epoch.ToString(), F(h.Loss), .. names.Select(n => F(h.Valid.TryGetValue(n, out var v) ? v : null))]));
+            Emit(output, format, ["attempt", "epoch", "loss", .. names],
+                history.Select(h => (object?[])[h.Attempt, h.Epoch, h.Loss, .. names.Select(n => Metric(h.Valid, n))]));
             return Errors.Ok;
         }
         if (groupBy is not null)
         {
             var groups = store.GroupBy(sweep.Id, groupBy, metric);
-            Emit(format, [groupBy, "trials", $"{metric} mean", $"{metric} std"],
-                groups.Select(g => (IReadOnlyList<string>)[g.Value, g.Trials.ToString(), F(g.Mean), F(g.Std)]));
+            Emit(output, format, [groupBy, "trials", $"{metric} mean", $"{metric} std"],
+                groups.Select(g => (object?[])[g.Value, g.Trials, g.Mean, g.Std]));
             return Errors.Ok;
         }
         var rows = store.Top(sweep.Id, metric, maximize, top);
-        if (format == "table") AnsiConsole.Write(Table(rows, metric, top));
+        if (format == "table") Consoles.For(output).Write(Table(rows, metric, top));
         else
         {
             var names = rows.SelectMany(r => r.Valid.Keys).Distinct().Order().ToList();
-            Emit(format, ["trial", "model", "status", "best_epoch", "epochs_run", "params", .. names.Select(n => "valid:" + n), .. names.Select(n => "test:" + n)],
-                rows.Select(r => (IReadOnlyList<string>)[r.Trial.Index.ToString(), r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch?.ToString() ?? "",
-                    r.Trial.EpochsRun?.ToString() ?? "", TrialCodec.Params(r.Trial.Params).ToJsonString(),
-                    .. names.Select(n => F(r.Valid.GetValueOrDefault(n))), .. names.Select(n => F(r.Test.GetValueOrDefault(n)))]));
+            Emit(output, format, ["trial", "model", "status", "best_epoch", "epochs_run", "params", .. names.Select(n => "valid:" + n),
+                    .. names.Select(n => "test:" + n)],
+                rows.Select(r => (object?[])[r.Trial.Index, r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch, r.Trial.EpochsRun,
+                    TrialCodec.Params(r.Trial.Params),
+                    .. names.Select(n => Metric(r.Valid, n)), .. names.Select(n => Metric(r.Test, n))]));
         }
         return Errors.Ok;
     }
@@ -97,27 +100,48 @@ public static class LeaderboardCommand
         return table;
     }
 
-    private static void Emit(string format, IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows)
+    private static object? Metric(IReadOnlyDictionary<string, double> metrics, string name) => metrics.TryGetValue(name, out var v) ? v : null;
+
+    /// <summary>Writes rows whose cells are numbers, texts, JSON objects or null (missing), each as the format needs it.</summary>
+    private static void Emit(TextWriter output, string format, IReadOnlyList<string> header, IEnumerable<object?[]> rows)
     {
         switch (format)
         {
             case "json":
                 var array = new JsonArray();
                 foreach (var row in rows)
-                    array.Add(new JsonObject(header.Select((h, i) => KeyValuePair.Create(h, (JsonNode?)(double.TryParse(row[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !row[i].StartsWith('{') ? JsonValue.Create(d) : row[i].StartsWith('{') ? JsonNode.Parse(row[i]) : JsonValue.Create(row[i]))))));
-                Console.WriteLine(array.ToJsonString());
+                    array.Add(new JsonObject(header.Select((h, i) => KeyValuePair.Create(h, Json(row[i])))));
+                output.WriteLine(array.ToJsonString());
                 break;
             case "csv":
-                Console.WriteLine(string.Join(",", header.Select(Csv)));
-                foreach (var row in rows) Console.WriteLine(string.Join(",", row.Select(Csv)));
+                output.WriteLine(string.Join(",", header.Select(Csv)));
+                foreach (var row in rows) output.WriteLine(string.Join(",", row.Select(c => Csv(Text(c)))));
                 break;
             default:
                 var table = new Table().AddColumns([.. header.Select(Markup.Escape)]);
-                foreach (var row in rows) table.AddRow([.. row.Select(Markup.Escape)]);
-                AnsiConsole.Write(table);
+                foreach (var row in rows) table.AddRow([.. row.Select(c => Markup.Escape(Text(c)))]);
+                Consoles.For(output).Write(table);
                 break;
         }
     }
+
+    private static JsonNode? Json(object? cell) => cell switch
+    {
+        null => null,
+        JsonNode node => node,
+        string text => JsonValue.Create(text),
+        int i => JsonValue.Create(i),
+        double d => JsonValue.Create(d),
+        _ => throw new ArgumentOutOfRangeException(nameof(cell), cell.GetType().Name),
+    };
+
+    private static string Text(object? cell) => cell switch
+    {
+        null => "",
+        double d => F(d),
+        JsonNode node => node.ToJsonString(),
+        _ => Convert.ToString(cell, CultureInfo.InvariantCulture) ?? "",
+    };
 
     private static string Csv(string v) => v.Contains(',') || v.Contains('"') ? $"\"{v.Replace("\"", "\"\"")}\"" : v;
 

@@ -9,6 +9,7 @@ using RecCluster.Cluster.Sweeps;
 using RecCluster.Cluster.Workers;
 using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
+using RecCluster.Training;
 using Spectre.Console;
 
 namespace RecCluster.Cli;
@@ -23,18 +24,50 @@ public static class SweepCommand
         var gpus = new Option<int?>("--gpus") { Description = "GPUs on this node (default: what CUDA reports); declaring them lets you test GPU placement without CUDA." };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary as the last line of stdout." };
         var heartbeat = new Option<int>("--heartbeat-timeout") { Description = "Seconds without a report after which a trial counts as hung and is killed.", DefaultValueFactory = _ => 300 };
+        var check = new Option<bool>("--check")
+        {
+            Description = "Dry run: check the file, load the data, expand the search space and build the first trial's model, " +
+                "then stop without running trials or writing state (exit 0 when the sweep would start).",
+        };
         slots.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--slots must be 0 (automatic) or more"); });
         gpus.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 0) r.AddError("--gpus must be 0 or more"); });
         heartbeat.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--heartbeat-timeout must be at least 1 second"); });
         var command = new Command("sweep", "Run a hyperparameter sweep in local single-node mode with a live table of trials; Ctrl+C stops cleanly and keeps finished results.");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { state, slots, gpus, json, heartbeat }) command.Options.Add(option);
-        command.SetAction(parse => Errors.Guard(() => Run(parse.GetValue(file)!, parse.GetValue(state)!, parse.GetValue(slots), parse.GetValue(gpus),
-            parse.GetValue(json), TimeSpan.FromSeconds(parse.GetValue(heartbeat)))));
+        foreach (var option in new Option[] { state, slots, gpus, json, heartbeat, check }) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            return Errors.Guard(stderr, () => parse.GetValue(check)
+                ? Check(parse.GetValue(file)!, stdout)
+                : Run(parse.GetValue(file)!, parse.GetValue(state)!, parse.GetValue(slots), parse.GetValue(gpus), parse.GetValue(json),
+                    TimeSpan.FromSeconds(parse.GetValue(heartbeat)), stdout, stderr));
+        });
         return command;
     }
 
-    private static int Run(FileInfo file, DirectoryInfo state, int slotCount, int? gpuCount, bool json, TimeSpan heartbeat)
+    private static int Check(FileInfo file, TextWriter stdout)
+    {
+        var config = ExperimentLoader.LoadSweep(file.FullName);
+        var searcher = Searchers.Create(config.Models, config.Search);
+        int trials = 0;
+        var firstOfModel = new Dictionary<string, TrialSuggestion>(StringComparer.Ordinal);
+        while (searcher.Next() is { } trial)
+        {
+            trials++;
+            firstOfModel.TryAdd(trial.Model, trial);
+        }
+        // Trials of one model differ only in values the config already checked; building one model per kind shows it fits the data.
+        var built = firstOfModel.Values.Select(t => (t.Model, Check: TrialCheck.Run(config.TrialExperiment(t.Model, t.Params)))).ToList();
+        var data = built[0].Check.Data;
+        stdout.WriteLine($"{file.Name}: ready to sweep {trials} trial(s) ({config.Search.Algorithm.ToString().ToLowerInvariant()} search); " +
+            string.Join(", ", built.Select(b => $"{b.Model} ({b.Check.Parameters} parameters in its first trial)")) +
+            $" on {built[0].Check.Device}; data: {data.Source} ({data.Format}), {data.Users} users, {data.Items} items; nothing was run");
+        return Errors.Ok;
+    }
+
+    private static int Run(FileInfo file, DirectoryInfo state, int slotCount, int? gpuCount, bool json, TimeSpan heartbeat,
+        TextWriter stdout, TextWriter stderr)
     {
         var config = ExperimentLoader.LoadSweep(file.FullName);   // nothing is written unless the whole file is valid
         var resources = config.Resources;
@@ -42,9 +75,10 @@ public static class SweepCommand
         int cpuSlots = slotCount > 0 ? slotCount : Math.Max(1, Environment.ProcessorCount / resources.CpusPerTrial);
         var slots = WorkerAgent.PlanSlots(cpuSlots, gpus, resources.GpusPerTrial);
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        bool interactive = !Console.IsErrorRedirected;
-        if (!interactive) console.Profile.Width = 400;
+        // Progress (the live table, or one line per event when stderr is not a terminal) on stderr; results on stdout.
+        var console = Consoles.For(stderr);
+        var results = Consoles.For(stdout);
+        bool interactive = Consoles.IsTerminal(stderr);
         var updates = new ConcurrentQueue<TrialUpdated>();
         var launcher = ProcessTrialLauncher.ForCurrentProgram(Path.Combine(state.FullName, "trials"));
 
@@ -90,15 +124,15 @@ public static class SweepCommand
 
             var trials = sweep.Store.Trials(sweep.SweepId);
             var top = sweep.Store.Top(sweep.SweepId, config.Experiment.Objective.Metric, config.Experiment.Objective.Maximize, int.MaxValue);
-            console.Write(LeaderboardCommand.Table(top, config.Experiment.Objective.Metric, 20));
+            results.Write(LeaderboardCommand.Table(top, config.Experiment.Objective.Metric, 20));
             int Count(string status) => trials.Count(t => t.Status == status);
             long totalEpochs = sweep.Store.TotalEpochs(sweep.SweepId);
-            console.MarkupLine($"{trials.Count} trials: {Count(TrialStatus.Completed)} completed, {Count(TrialStatus.Pruned)} pruned, {Count(TrialStatus.Failed)} failed" +
+            results.MarkupLine($"{trials.Count} trials: {Count(TrialStatus.Completed)} completed, {Count(TrialStatus.Pruned)} pruned, {Count(TrialStatus.Failed)} failed" +
                 (summary.Interrupted > 0 ? $", {summary.Interrupted} interrupted" : "") + $"; {totalEpochs} epochs in all");
             if (json)
             {
                 var best = top.FirstOrDefault();
-                Console.WriteLine(new JsonObject
+                stdout.WriteLine(new JsonObject
                 {
                     ["sweep_id"] = sweep.SweepId,
                     ["trials"] = trials.Count,

@@ -17,18 +17,43 @@ public static class TrainCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for result.json, history.jsonl and the best checkpoint (best.pt)." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line of stdout." };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (default: torch's choice).", DefaultValueFactory = _ => 0 };
+        var check = new Option<bool>("--check")
+        {
+            Description = "Dry run: check the config, load the data and build the model, then stop without training " +
+                "(exit 0 when train would start).",
+        };
         threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be 0 or more"); });
         var command = new Command("train", "Train and evaluate one trial, showing progress; writes results and the best checkpoint under --out.");
         command.Arguments.Add(file);
-        command.Options.Add(output);
-        command.Options.Add(json);
-        command.Options.Add(threads);
-        command.SetAction(parse => Errors.Guard(() =>
-            Run(parse.GetValue(file)!, parse.GetValue(output), parse.GetValue(json), parse.GetValue(threads))));
+        foreach (var option in new Option[] { output, json, threads, check }) command.Options.Add(option);
+        command.SetAction(parse =>
+        {
+            var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            return Errors.Guard(stderr, () => parse.GetValue(check)
+                ? Check(parse.GetValue(file)!, parse.GetValue(json), stdout)
+                : Run(parse.GetValue(file)!, parse.GetValue(output), parse.GetValue(json), parse.GetValue(threads), stdout, stderr));
+        });
         return command;
     }
 
-    private static int Run(FileInfo file, DirectoryInfo? output, bool json, int threads)
+    private static int Check(FileInfo file, bool json, TextWriter stdout)
+    {
+        var config = ExperimentLoader.LoadTrial(file.FullName);
+        var result = TrialCheck.Run(config);
+        var model = config.Models[0].Name;
+        if (json)
+            stdout.WriteLine(new JsonObject
+            {
+                ["check"] = "ok", ["model"] = model, ["device"] = result.Device, ["parameters"] = result.Parameters,
+                ["data"] = DataJson(result.Data),
+            }.ToJsonString());
+        else
+            stdout.WriteLine($"{file.Name}: ready to train {model} ({result.Parameters} parameters) on {result.Device}; " +
+                $"{DataText(result.Data)}; nothing was trained");
+        return Errors.Ok;
+    }
+
+    private static int Run(FileInfo file, DirectoryInfo? output, bool json, int threads, TextWriter stdout, TextWriter stderr)
     {
         var config = ExperimentLoader.LoadTrial(file.FullName);
         string? checkpoint = null;
@@ -40,9 +65,8 @@ public static class TrainCommand
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        bool interactive = !Console.IsErrorRedirected;
-        if (!interactive) console.Profile.Width = 400; // logs: one line per epoch, no wrapping
+        var console = Consoles.For(stderr);
+        bool interactive = Consoles.IsTerminal(stderr);
         var history = new List<EpochReport>();
         TrialResult result = null!;
         console.MarkupLine($"[bold]{Markup.Escape(config.Name)}[/]: {config.Models[0].Name}, objective {config.Objective.Metric} ({(config.Objective.Maximize ? "max" : "min")})");
@@ -72,7 +96,7 @@ public static class TrainCommand
             }.ToJsonString()));
             console.MarkupLine($"results in {Markup.Escape(output.FullName)}");
         }
-        if (json) Console.WriteLine(resultJson.ToJsonString());
+        if (json) stdout.WriteLine(resultJson.ToJsonString());
         return Errors.Ok;
     }
 
@@ -87,13 +111,18 @@ public static class TrainCommand
         ["test"] = TrialCodec.Metrics(result.Test),
         ["oracle"] = result.Oracle is null ? null : TrialCodec.Metrics(result.Oracle),
         ["seconds"] = Math.Round(result.Seconds, 3),
-        ["data"] = new JsonObject
-        {
-            ["source"] = result.Data.Source, ["format"] = result.Data.Format, ["users"] = result.Data.Users,
-            ["items"] = result.Data.Items, ["interactions"] = result.Data.Interactions,
-            ["skipped_users"] = result.Data.SkippedUsers, ["training_users"] = result.Data.TrainingUsers,
-        },
+        ["data"] = DataJson(result.Data),
     };
+
+    private static JsonObject DataJson(DataSummary s) => new()
+    {
+        ["source"] = s.Source, ["format"] = s.Format, ["users"] = s.Users, ["items"] = s.Items, ["interactions"] = s.Interactions,
+        ["skipped_users"] = s.SkippedUsers, ["training_users"] = s.TrainingUsers,
+    };
+
+    private static string DataText(DataSummary s) =>
+        $"data: {s.Source} ({s.Format}): {s.Users} users, {s.Items} items, {s.Interactions} interactions" +
+        (s.SkippedUsers > 0 ? $", {s.SkippedUsers} users with < 3 interactions skipped" : "") + $"; {s.TrainingUsers} training users";
 
     private static string Format(IReadOnlyDictionary<string, double> metrics) =>
         string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("F4", CultureInfo.InvariantCulture)}"));
@@ -104,9 +133,7 @@ public static class TrainCommand
         private ProgressTask? _task;
         private int _taskEpoch;
 
-        public void DataLoaded(DataSummary s) => console.MarkupLine(
-            $"data: {Markup.Escape(s.Source)} ({s.Format}): {s.Users} users, {s.Items} items, {s.Interactions} interactions" +
-            (s.SkippedUsers > 0 ? $", {s.SkippedUsers} users with < 3 interactions skipped" : "") + $"; {s.TrainingUsers} training users");
+        public void DataLoaded(DataSummary s) => console.MarkupLine(Markup.Escape(DataText(s)));
 
         public void BatchCompleted(int epoch, int batch, int batches)
         {

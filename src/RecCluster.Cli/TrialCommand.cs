@@ -29,7 +29,7 @@ public static class TrialCommand
         {
             var spec = TrialCodec.DecodeSpec(File.ReadAllText(specFile.FullName));
             var sweep = ExperimentLoader.LoadSweep(spec.ConfigPath);
-            var experiment = sweep.Experiment with { Models = [new ModelConfig(spec.Model, TrialParameters.Resolve(spec.Model, spec.Params))] };
+            var experiment = sweep.TrialExperiment(spec.Model, spec.Params);
             int stopRequested = 0;
             var stdin = new Thread(() =>
             {

@@ -165,7 +165,7 @@ public static class TrialRunner
         return (data, format.ToString().ToLowerInvariant(), null);
     }
 
-    private static SequentialRecommender CreateModel(ModelConfig model, SequenceDataset data, DataConfig dataConfig, long[] trainCounts, Device device)
+    internal static SequentialRecommender CreateModel(ModelConfig model, SequenceDataset data, DataConfig dataConfig, long[] trainCounts, Device device)
     {
         if (model.Name == ModelCatalog.Popularity) return new Popularity(trainCounts, device);
         var p = model.Parameters;

@@ -1,4 +1,6 @@
 using RecCluster.Core.Config;
+using RecCluster.Core.Data;
+using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Core.Tests;
 
@@ -107,6 +109,46 @@ public class ConfigTests : IDisposable
     [InlineData("", "the file is empty")]
     public void Bad_configs_are_explained(string yaml, string message) =>
         Assert.Contains(ErrorsOf(yaml), e => e.Message.Contains(message));
+
+    [Theory]
+    [InlineData("name: [unclosed, {\ndata: {synthetic: {}}\nmodels: {pop: {}}\n", 1, 7,
+        "invalid YAML: this '[' is never closed (reading stopped at line 2)")]
+    [InlineData("data: {synthetic: {}}\nmodels: {pop: {}}\n---\nname: second\n", 4, 1,
+        "a config file holds one YAML document; a second one ('---') starts here")]
+    [InlineData("data: {synthetic: {users: 99999999999999999999}}\nmodels: {pop: {}}\n", 1, 27,
+        "data.synthetic.users must be between 1 and 10000000, got 99999999999999999999")]
+    [InlineData("data: {synthetic: {}}\nmodels: {sasrec: {n_epochs: 1e30}}\n", 2, 29, "'n_epochs' must be in [1, 100000], got 1E+30")]
+    public void Yaml_mistakes_are_located_and_explained(string yaml, int line, int column, string message)
+    {
+        var error = Assert.Single(ErrorsOf(yaml));
+        Assert.Equal((line, column, message), (error.Line, error.Column, error.Message));
+    }
+
+    [Fact]
+    public void Validate_names_the_command_that_accepts_the_file()
+    {
+        const string data = "data: {synthetic: {users: 50, items: 40, min_length: 5, max_length: 10}}\n";
+        var train = _files.Write("t.yaml", data + "models: {pop: {}}\n");
+        var oneTrialSweep = _files.Write("s.yaml", data + "models: {pop: {}}\nresources: {cpus_per_trial: 1}\n");
+        var loaded = new List<DataConfig>();
+        Assert.Equal(ConfigKind.Train, ExperimentLoader.Validate(train, loaded.Add).Kind);
+        var verdict = ExperimentLoader.Validate(oneTrialSweep, loaded.Add);
+        Assert.Equal(ConfigKind.Sweep, verdict.Kind);
+        Assert.Equal("'resources' applies to sweeps (reccluster sweep); a train config runs one trial",
+            Assert.Single(verdict.NotATrainConfig).Message);
+        Assert.Throws<ConfigException>(() => ExperimentLoader.LoadTrial(oneTrialSweep));
+        Assert.Single(ExperimentLoader.LoadSweep(oneTrialSweep).Models);
+        Assert.Equal(2, loaded.Count);   // validate read the data of both
+    }
+
+    [Fact]
+    public void Validate_reports_data_that_cannot_be_used_at_the_data_section()
+    {
+        var path = _files.Write("c.yaml", "name: t\ndata:\n  synthetic: {users: 5}\nmodels: {pop: {}}\n");
+        var errors = Assert.Throws<ConfigException>(
+            () => ExperimentLoader.Validate(path, _ => throw new DataFormatException("d.inter", 3, "bad row"))).Errors;
+        Assert.Equal(new ConfigError(path, 3, 3, "the data cannot be used: d.inter:3: bad row"), Assert.Single(errors));
+    }
 
     [Fact]
     public void Relative_data_paths_resolve_against_the_config_folder()

@@ -29,9 +29,7 @@ public static class ExperimentLoader
     /// <summary>Loads a config that must describe exactly one trial (one model, fixed values).</summary>
     public static ExperimentConfig LoadTrial(string path)
     {
-        var (config, source) = Parse(path, sweep: false);
-        if (config is not null && config.Models.Count != 1)
-            source.Error(1, 1, $"a train config names exactly one model under 'models', found {config.Models.Count}");
+        var (config, source) = ParseTrial(path);
         if (source.Errors.Count > 0) throw new ConfigException(source.Errors);
         return config!.Experiment;
     }
@@ -39,25 +37,59 @@ public static class ExperimentLoader
     /// <summary>Loads a sweep: the same sections as a train config plus search, scheduler and resources.</summary>
     public static SweepConfig LoadSweep(string path)
     {
-        var (config, source) = Parse(path, sweep: true);
+        var (config, source, _) = Parse(path, sweep: true);
         if (source.Errors.Count > 0) throw new ConfigException(source.Errors);
         return config!;
     }
 
-    public static (SweepConfig? Config, YamlSource Source) Parse(string path, bool sweep)
+    /// <summary>
+    /// What <c>reccluster validate</c> checks: the file must be a valid sweep, and it is a train config exactly when
+    /// <see cref="LoadTrial"/> accepts it too, so every file accepted here is accepted by the command it is named for.
+    /// <paramref name="loadData"/> reads the data as a trial would; the input errors it throws are reported at the
+    /// data section.
+    /// </summary>
+    public static ConfigVerdict Validate(string path, Action<DataConfig> loadData)
+    {
+        var (sweep, source, dataNode) = Parse(path, sweep: true);
+        if (sweep is not null)
+        {
+            try
+            {
+                loadData(sweep.Experiment.Data);
+            }
+            catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
+            {
+                source.Error(dataNode!, $"the data cannot be used: {e.Message}");
+            }
+        }
+        if (source.Errors.Count > 0) throw new ConfigException(source.Errors);
+        var trainErrors = ParseTrial(path).Source.Errors;
+        return new ConfigVerdict(sweep!, trainErrors.Count == 0 ? ConfigKind.Train : ConfigKind.Sweep, trainErrors);
+    }
+
+    private static (SweepConfig? Config, YamlSource Source) ParseTrial(string path)
+    {
+        var (config, source, _) = Parse(path, sweep: false);
+        if (config is not null && config.Models.Count != 1)
+            source.Error(1, 1, $"a train config names exactly one model under 'models', found {config.Models.Count}");
+        return (config, source);
+    }
+
+    private static (SweepConfig? Config, YamlSource Source, YamlNode? DataNode) Parse(string path, bool sweep)
     {
         var fullPath = System.IO.Path.GetFullPath(path);
         var source = YamlSource.Load(path, out var root);
-        if (root is null) return (null, source);
+        if (root is null) return (null, source, null);
         var top = source.Mapping(root, "the config", TopKeys);
-        if (top is null) return (null, source);
+        if (top is null) return (null, source, null);
         var folder = System.IO.Path.GetDirectoryName(fullPath)!;
 
         string name = top.TryGetValue("name", out var n) ? source.String(n.Value, "name") ?? "" : System.IO.Path.GetFileNameWithoutExtension(path);
         if (top.TryGetValue("split", out var split) && source.String(split.Value, "split") is { } s && s != "leave_one_out")
             source.Error(split.Value, $"split '{s}' is not supported; the only split is leave_one_out (last item test, second-to-last validation)");
 
-        var data = Require(source, top, "data", root) is { } dataNode ? ParseData(source, dataNode, folder) : null;
+        var dataNode = Require(source, top, "data", root);
+        var data = dataNode is not null ? ParseData(source, dataNode, folder) : null;
         var evaluation = top.TryGetValue("evaluation", out var ev) ? ParseEvaluation(source, ev.Value) : DefaultEvaluation();
         var objective = top.TryGetValue("objective", out var ob) ? ParseObjective(source, ob.Value, evaluation) : new Objective("ndcg@10", true);
         if (evaluation is not null && objective is not null && !evaluation.MetricNames.Contains(objective.Metric))
@@ -69,12 +101,13 @@ public static class ExperimentLoader
         var sweepSections = sweep ? SweepSections.Parse(source, top, root) : null;
 
         if (source.Errors.Count > 0 || data is null || evaluation is null || objective is null || models is null || (sweep && sweepSections is null))
-            return (null, source);
+            return (null, source, dataNode);
         var fixedModels = models.Where(m => m.IsFixed).Select(m => new ModelConfig(m.Name,
             m.Resolve(m.Space.ToDictionary(kv => kv.Key, kv => ((FixedDomain)kv.Value).Value)))).ToList();
         var experiment = new ExperimentConfig(name, fullPath, data, evaluation, objective, fixedModels);
         var sections = sweepSections ?? SweepSections.Defaults;
-        return (new SweepConfig(experiment, models, sections.Search, sections.Scheduler, sections.Resources, sections.MaxConcurrentTrials, sections.MaxFailures, sections.TimeBudgetSeconds), source);
+        return (new SweepConfig(experiment, models, sections.Search, sections.Scheduler, sections.Resources, sections.MaxConcurrentTrials,
+            sections.MaxFailures, sections.TimeBudgetSeconds), source, dataNode);
     }
 
     private static YamlNode? Require(YamlSource source, Dictionary<string, (YamlNode Key, YamlNode Value)> map, string key, YamlNode parent)

@@ -26,6 +26,8 @@ public sealed record ParamSpec(
         switch (Kind)
         {
             case ParamKind.Int:
+                // A whole number too large for a long reads as a double: report the range, not its type.
+                if (value is double whole && double.IsInteger(whole) && CheckRange(whole) is { } outside) return outside;
                 if (value is not long l) return $"'{Name}' must be a whole number, got {Describe(value)}";
                 normalized = l;
                 return CheckRange(l);

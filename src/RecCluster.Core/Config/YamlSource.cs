@@ -1,5 +1,6 @@
 using System.Globalization;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace RecCluster.Core.Config;
@@ -21,14 +22,30 @@ public sealed class YamlSource(string file)
         root = null;
         try
         {
+            using var reader = new StreamReader(path);
+            var scanner = new Scanner(reader);
+            var parser = new CollectionTracker(new Parser(scanner));
             var stream = new YamlStream();
-            using (var reader = new StreamReader(path)) stream.Load(reader);
+            try
+            {
+                stream.Load(parser);
+            }
+            catch (YamlException e)
+            {
+                source.Error((int)e.Start.Line, (int)e.Start.Column, $"invalid YAML: {(e.InnerException ?? e).Message}");
+                return source;
+            }
+            catch (Exception e) when (e is not IOException)
+            {
+                // YamlDotNet's scanner throws other exceptions than YamlException on some unclosed collections
+                // (InvalidOperationException, even a bare Exception): still the user's text, so say where it breaks.
+                source.Error(parser.Unclosed(scanner.CurrentPosition));
+                return source;
+            }
             if (stream.Documents.Count == 0) source.Error(1, 1, "the file is empty");
             else root = stream.Documents[0].RootNode;
-        }
-        catch (YamlException e)
-        {
-            source.Error((int)e.Start.Line, (int)e.Start.Column, $"invalid YAML: {(e.InnerException ?? e).Message}");
+            if (stream.Documents.Count > 1)
+                source.Error(stream.Documents[1].RootNode, "a config file holds one YAML document; a second one ('---') starts here");
         }
         catch (IOException e)
         {
@@ -36,6 +53,8 @@ public sealed class YamlSource(string file)
         }
         return source;
     }
+
+    private void Error((Mark At, string Message) problem) => Error((int)problem.At.Line, (int)problem.At.Column, problem.Message);
 
     public void Error(int line, int column, string message) => _errors.Add(new ConfigError(File, line, column, message));
 
@@ -85,13 +104,12 @@ public sealed class YamlSource(string file)
 
     public long? Integer(YamlNode node, string what, long min, long max)
     {
-        if (node is YamlScalarNode s && ScalarValue(s) is long l)
-        {
-            if (l >= min && l <= max) return l;
-            Error(node, $"{what} must be between {min} and {max}, got {l}");
-            return null;
-        }
-        Error(node, $"{what} must be a whole number");
+        var value = node is YamlScalarNode s ? ScalarValue(s) : null;
+        if (value is long l && l >= min && l <= max) return l;
+        // A whole number too large for a long reads as a double: still say what range is allowed.
+        if (value is long || value is double d && double.IsInteger(d) && (d < min || d > max))
+            Error(node, $"{what} must be between {min} and {max}, got {((YamlScalarNode)node).Value}");
+        else Error(node, $"{what} must be a whole number");
         return null;
     }
 
@@ -122,5 +140,33 @@ public sealed class YamlSource(string file)
         if (node is YamlSequenceNode seq && seq.Children.Count > 0) return [.. seq.Children];
         Error(node, $"{what} must be a non-empty list, e.g. [5, 10, 20]");
         return null;
+    }
+
+    /// <summary>Follows the parser's collections so that a failure can point at a '[' or '{' left open.</summary>
+    private sealed class CollectionTracker(IParser inner) : IParser
+    {
+        private readonly Stack<(bool Flow, char Opener, Mark Start)> _open = new();
+
+        public ParsingEvent? Current => inner.Current;
+
+        public bool MoveNext()
+        {
+            if (!inner.MoveNext()) return false;
+            switch (inner.Current)
+            {
+                case SequenceStart s: _open.Push((s.Style == SequenceStyle.Flow, '[', s.Start)); break;
+                case MappingStart m: _open.Push((m.Style == MappingStyle.Flow, '{', m.Start)); break;
+                case SequenceEnd or MappingEnd: _open.Pop(); break;
+            }
+            return true;
+        }
+
+        public (Mark At, string Message) Unclosed(Mark stopped)
+        {
+            var innermost = _open.FirstOrDefault(c => c.Flow);
+            return innermost.Opener == default
+                ? (stopped, "invalid YAML: cannot read on from here; look for an unclosed quote or bracket above")
+                : (innermost.Start, $"invalid YAML: this '{innermost.Opener}' is never closed (reading stopped at line {stopped.Line})");
+        }
     }
 }

@@ -58,7 +58,7 @@ public static class InteractionReader
         {
             var parts = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length != 2)
-                throw new DataFormatException(path, line, $"expected 'user item' (2 fields), found {parts.Length}: '{Clip(text)}'");
+                throw new DataFormatException(path, line, $"expected 'user item' (2 fields), found {parts.Length}: {FileText.Quote(text)}");
             rows.Add(new RawInteraction(parts[0], parts[1], rows.Count, line));
         }
         return rows;
@@ -71,7 +71,7 @@ public static class InteractionReader
         {
             var parts = text.Split("::");
             if (parts.Length != 4)
-                throw new DataFormatException(path, line, $"expected UserID::MovieID::Rating::Timestamp, found {parts.Length} fields: '{Clip(text)}'");
+                throw new DataFormatException(path, line, $"expected UserID::MovieID::Rating::Timestamp, found {parts.Length} fields: {FileText.Quote(text)}");
             rows.Add(new RawInteraction(parts[0].Trim(), parts[1].Trim(), ParseTime(path, line, parts[3], "Timestamp"), line));
         }
         return rows;
@@ -88,7 +88,7 @@ public static class InteractionReader
         {
             int index = header.IndexOf(name);
             if (index < 0 && required)
-                throw new DataFormatException(path, headerLine, $"the header has no '{name}' column (columns: {string.Join(", ", header)})");
+                throw new DataFormatException(path, headerLine, $"the header has no '{name}' column (columns: {FileText.QuoteAll(header)})");
             return index;
         }
         int user = Column("user_id", true), item = Column("item_id", true), time = Column("timestamp", false);
@@ -109,7 +109,5 @@ public static class InteractionReader
 
     private static double ParseTime(string path, int line, string text, string column) =>
         double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var t)
-            ? t : throw new DataFormatException(path, line, $"{column} '{Clip(text)}' is not a number");
-
-    private static string Clip(string text) => text.Length > 60 ? text[..60] + "…" : text;
+            ? t : throw new DataFormatException(path, line, $"{column} {FileText.Quote(text)} is not a number");
 }

@@ -18,8 +18,8 @@ public static class ItemSideInformation
         if (!lines.MoveNext()) throw new DataFormatException(path, 0, "the file is empty");
         var header = lines.Current.text.Split('\t').Select(h => h.Split(':')[0].Trim()).ToList();
         int itemColumn = header.IndexOf("item_id"), featureColumn = header.IndexOf(field);
-        if (itemColumn < 0) throw new DataFormatException(path, 1, $"the header has no 'item_id' column (columns: {string.Join(", ", header)})");
-        if (featureColumn < 0) throw new DataFormatException(path, 1, $"the header has no '{field}' column (columns: {string.Join(", ", header)}); set data.item_feature_field");
+        if (itemColumn < 0) throw new DataFormatException(path, 1, $"the header has no 'item_id' column (columns: {FileText.QuoteAll(header)})");
+        if (featureColumn < 0) throw new DataFormatException(path, 1, $"the header has no '{field}' column (columns: {FileText.QuoteAll(header)}); set data.item_feature_field");
 
         var denseItem = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 1; i < dataset.ItemTokens.Count; i++) denseItem[dataset.ItemTokens[i]] = i;
@@ -67,7 +67,7 @@ public static class ItemSideInformation
             if (!denseItem.TryGetValue(parts[0], out int item)) continue;
             for (int d = 0; d < dim; d++)
                 vectors![item * dim + d] = float.TryParse(parts[d + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
-                    ? v : throw new DataFormatException(path, line, $"'{parts[d + 1]}' is not a number");
+                    ? v : throw new DataFormatException(path, line, $"{FileText.Quote(parts[d + 1])} is not a number");
             seen.Add(item);
         }
         if (vectors is null) throw new DataFormatException(path, 0, "the file has no vectors");

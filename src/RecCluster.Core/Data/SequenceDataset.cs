@@ -69,6 +69,7 @@ public sealed class SequenceDataset
     /// <summary>
     /// Builds a dataset from raw rows: each user's rows sorted by timestamp (ties keep file order),
     /// optional iterative k-core filtering, users with fewer than three interactions dropped and counted.
+    /// Data in which no user has a training transition is an input error (<see cref="NothingToTrain"/>).
     /// </summary>
     public static SequenceDataset FromInteractions(string name, IReadOnlyList<RawInteraction> rows, int minUserInteractions = 0, int minItemInteractions = 0)
     {
@@ -111,10 +112,21 @@ public sealed class SequenceDataset
                 return id;
             })]);
         }
-        if (dense.Count == 0)
-            throw new DataFormatException(name, 0, $"no user has at least {MinimumSequenceLength} interactions after filtering (needed for leave-one-out)");
-        return new SequenceDataset(name, dense, itemTokens, users, skipped);
+        if (dense.Count == 0) throw NothingToTrain(name);
+        var dataset = new SequenceDataset(name, dense, itemTokens, users, skipped);
+        return dataset.HasTrainingTransition ? dataset : throw NothingToTrain(name);
     }
+
+    /// <summary>Leave-one-out keeps a test and a validation item; a training transition needs two more.</summary>
+    public const int MinimumTrainableLength = MinimumSequenceLength + 1;
+
+    /// <summary>Whether some user's training history holds a transition (two items), so a model can learn anything.</summary>
+    public bool HasTrainingTransition => Sequences.Any(s => s.Length >= MinimumTrainableLength);
+
+    /// <summary>The input error for data from which no model could train, naming where the data came from.</summary>
+    public static DataFormatException NothingToTrain(string source) => new(source, 0,
+        $"no user has at least {MinimumTrainableLength} interactions after filtering; leave-one-out needs {MinimumTrainableLength} per user " +
+        "(a test item, a validation item and two training items, i.e. one training transition)");
 }
 
 public enum Split { Valid, Test }

@@ -34,4 +34,15 @@ public sealed record SweepConfig(
     ResourcesConfig Resources,
     int MaxConcurrentTrials,
     int MaxFailures,
-    double? TimeBudgetSeconds);
+    double? TimeBudgetSeconds)
+{
+    /// <summary>The experiment one trial runs: this sweep's sections with one model and the values drawn for it.</summary>
+    public ExperimentConfig TrialExperiment(string model, IReadOnlyDictionary<string, object> values) =>
+        Experiment with { Models = [new ModelConfig(model, TrialParameters.Resolve(model, values))] };
+}
+
+/// <summary>The command a config file is for: <c>train</c> (one trial, no sweep sections) or <c>sweep</c>.</summary>
+public enum ConfigKind { Train, Sweep }
+
+/// <summary>A file that <c>validate</c> accepted: the command it is for and, for a sweep, what <c>train</c> would refuse in it.</summary>
+public sealed record ConfigVerdict(SweepConfig Sweep, ConfigKind Kind, IReadOnlyList<ConfigError> NotATrainConfig);
