@@ -5,8 +5,18 @@ namespace RecCluster.Cli;
 /// <summary>The <c>reccluster</c> command line. Commands write to the invocation's writers, so tests run it in-process.</summary>
 public static class CliApp
 {
-    public static int Run(string[] args, TextWriter output, TextWriter error) =>
-        Create().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var parse = Create().Parse(args);
+        // A mistyped flag or a bad flag value is bad input (exit 2), like a bad config file.
+        if (parse.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?"))
+        {
+            foreach (var problem in parse.Errors) error.WriteLine($"error: {problem.Message}");
+            error.WriteLine("add --help for the command's usage");
+            return Errors.InvalidInput;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
 
     private static RootCommand Create()
     {

@@ -20,7 +20,7 @@ public static class DatasetCommand
         var minLength = Positive("--min-length", d.MinLength, "Shortest sequence (at least 3).");
         var maxLength = Positive("--max-length", d.MaxLength, "Longest sequence.");
         var markov = new Option<double>("--markov-weight") { Description = "Weight of the short-term (last item) part of the next-item distribution, in [0, 1].", DefaultValueFactory = _ => d.MarkovWeight };
-        markov.Validators.Add(r => { var v = r.GetValueOrDefault<double>(); if (v is < 0 or > 1) r.AddError("--markov-weight must be in [0, 1]"); });
+        markov.InRange(0.0, 1.0, "--markov-weight must be in [0, 1]");
         var seed = new Option<int>("--seed") { Description = "Generator seed.", DefaultValueFactory = _ => d.Seed };
 
         var synth = new Command("synth", "Generate a synthetic dataset with a known next-item distribution and print its oracle (Bayes-optimal) metrics.");
@@ -30,8 +30,8 @@ public static class DatasetCommand
             var stdout = parse.InvocationConfiguration.Output;
             var config = new SyntheticConfig(parse.GetValue(users), parse.GetValue(items), parse.GetValue(clusters),
                 parse.GetValue(minLength), parse.GetValue(maxLength), parse.GetValue(markov), parse.GetValue(seed));
-            if (config.MinLength < 3) throw new ArgumentException("--min-length must be at least 3 (leave-one-out needs train, validation and test items)");
-            if (config.Problems().FirstOrDefault() is { } problem) throw new ArgumentException(problem.Replace("_", "-"));
+            if (config.MinLength < 3) throw new UsageException("--min-length must be at least 3 (leave-one-out needs train, validation and test items)");
+            if (config.Problems().FirstOrDefault() is { } problem) throw new UsageException(problem.Replace("_", "-"));
             var generator = new SyntheticGenerator(config);
             var path = parse.GetValue(output)!;
             path.Directory?.Create();
@@ -67,7 +67,6 @@ public static class DatasetCommand
     private static Option<int> Positive(string name, int fallback, string description)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => fallback };
-        option.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError($"{name} must be at least 1"); });
-        return option;
+        return option.InRange(1, null, $"{name} must be at least 1");
     }
 }

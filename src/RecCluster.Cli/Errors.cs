@@ -24,7 +24,7 @@ public static class Errors
             error.WriteLine($"{e.Errors.Count} problem(s) found; nothing was run.");
             return InvalidInput;
         }
-        catch (DataFormatException e)
+        catch (Exception e) when (e is DataFormatException or UsageException)
         {
             error.WriteLine($"error: {e.Message}");
             return InvalidInput;
@@ -49,3 +49,6 @@ public static class Errors
         }
     }
 }
+
+/// <summary>A flag value the parser accepted but the command cannot use (exit 2, like any bad input).</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -22,7 +22,7 @@ public static class LeaderboardCommand
         var trial = new Option<int?>("--trial") { Description = "Show one trial's epoch-by-epoch history instead." };
         var format = new Option<string>("--format") { Description = "table, json or csv.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong(Formats);
-        top.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--top must be at least 1"); });
+        top.InRange(1, null, "--top must be at least 1");
         var command = new Command("leaderboard", "Query a sweep's trials: top-k by any metric, one trial's history, or groups by a hyperparameter.");
         foreach (var option in new Option[] { state, sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
         command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () => Run(parse.GetValue(state)!, parse.GetValue(sweep),

@@ -29,9 +29,9 @@ public static class SweepCommand
             Description = "Dry run: check the file, load the data, expand the search space and build the first trial's model, " +
                 "then stop without running trials or writing state (exit 0 when the sweep would start).",
         };
-        slots.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--slots must be 0 (automatic) or more"); });
-        gpus.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 0) r.AddError("--gpus must be 0 or more"); });
-        heartbeat.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 1) r.AddError("--heartbeat-timeout must be at least 1 second"); });
+        slots.InRange(0, null, "--slots must be 0 (automatic) or more");
+        gpus.InRange(0, "--gpus must be 0 or more");
+        heartbeat.InRange(1, null, "--heartbeat-timeout must be at least 1 second");
         var command = new Command("sweep", "Run a hyperparameter sweep in local single-node mode with a live table of trials; Ctrl+C stops cleanly and keeps finished results.");
         command.Arguments.Add(file);
         foreach (var option in new Option[] { state, slots, gpus, json, heartbeat, check }) command.Options.Add(option);

@@ -22,7 +22,7 @@ public static class TrainCommand
             Description = "Dry run: check the config, load the data and build the model, then stop without training " +
                 "(exit 0 when train would start).",
         };
-        threads.Validators.Add(r => { if (r.GetValueOrDefault<int>() < 0) r.AddError("--threads must be 0 or more"); });
+        threads.InRange(0, null, "--threads must be 0 or more");
         var command = new Command("train", "Train and evaluate one trial, showing progress; writes results and the best checkpoint under --out.");
         command.Arguments.Add(file);
         foreach (var option in new Option[] { output, json, threads, check }) command.Options.Add(option);

@@ -12,6 +12,19 @@ public sealed class InputErrorTests : IDisposable
     private readonly TempFolder _temp = new();
     public void Dispose() => _temp.Dispose();
 
+    [Theory]
+    [InlineData("train", "--thredas", "2")]                          // a misspelt flag
+    [InlineData("leaderboard", "--state", "x", "--top", "many")]       // a value of the wrong type
+    [InlineData("sweep", "x.yaml", "--gpus", "two")]
+    [InlineData("dataset", "synth", "--out", "x.inter", "--users", "0")]   // a value out of range
+    [InlineData("dataset", "synth", "--out", "x.inter", "--min-length", "2")]   // a value the command refuses
+    public void Bad_flags_are_bad_input(params string[] args)
+    {
+        var (exit, _, stderr) = InProcess.Cli(args);
+        Assert.Equal(2, exit);
+        Assert.StartsWith("error: ", stderr);
+    }
+
     [Fact]
     public void A_one_trial_file_with_sweep_sections_is_a_sweep_which_sweep_accepts_and_train_refuses()
     {

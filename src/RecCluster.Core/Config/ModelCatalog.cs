@@ -27,7 +27,7 @@ public static class ModelCatalog
         new("weight_decay", ParamKind.Float, 0.0, "Weight decay (L2 for adam, decoupled for adamw).", 0, 10),
         new("adam_beta1", ParamKind.Float, 0.9, "Adam's first-moment decay.", 0, 1, MaxExclusive: true),
         new("adam_beta2", ParamKind.Float, 0.98, "Adam's second-moment decay (0.98 as in the SASRec reference).", 0, 1, MaxExclusive: true),
-        new("length_bucket_window", ParamKind.Int, 1L,
+        new("length_bucket_window", ParamKind.Int, 4L,
             "1: every batch is a random set of users; N > 1: users are sorted by length within windows of N batches (less padding).",
             1, 1 << 20),
         new("eval_step", ParamKind.Int, 1L, "Evaluate on validation every N epochs.", 1, 100_000),
