@@ -103,11 +103,13 @@ public static class TrialRunner
         {
             cancel.ThrowIfCancellationRequested();
             var started = Stopwatch.StartNew();
-            // Each epoch's randomness (batches, negatives, dropout) derives from the seed and the epoch alone.
+            // Each epoch's randomness (order, batches, negatives, dropout) derives from the seed and the epoch alone, so a
+            // resumed trial draws what an uninterrupted one would: the order is shuffled afresh, not from the last epoch's.
             var random = new Random(EpochSeed(seed, epoch));
             TorchRuntime.Seed(EpochSeed(seed, -epoch));
-            random.Shuffle(users);
-            var epochBatches = SequenceBatches.Batches(data, users, batchSize, window, random);
+            var order = users.ToArray();
+            random.Shuffle(order);
+            var epochBatches = SequenceBatches.Batches(data, order, batchSize, window, random);
             int batches = epochBatches.Count;
             // Every target position weighs the same whatever its batch: a batch's mean loss is scaled by its share of
             // the epoch's positions (relative to an average batch).
