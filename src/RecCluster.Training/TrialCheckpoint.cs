@@ -56,12 +56,12 @@ public sealed class TrialCheckpoint
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    internal void SaveBest(nn.Module model) => WriteAtomically(BestPath, writer => model.save(writer));
+    internal void SaveBest(nn.Module model) => WriteBinary(BestPath, writer => model.save(writer));
 
     internal void SaveProgress(TrainingProgress progress, nn.Module model, AdamOptimizer optimizer)
     {
         if (ResumePath is null) return;
-        WriteAtomically(ResumePath, writer =>
+        WriteBinary(ResumePath, writer =>
         {
             writer.Write(Magic);
             writer.Write(Version);
@@ -101,21 +101,9 @@ public sealed class TrialCheckpoint
         }
     }
 
-    private static void WriteAtomically(string path, Action<BinaryWriter> write)
+    private static void WriteBinary(string path, Action<BinaryWriter> write) => AtomicFile.Write(path, stream =>
     {
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true)) write(writer);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temp);   // no-op once moved
-        }
-    }
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        write(writer);
+    });
 }
