@@ -14,7 +14,14 @@ public static class TrainCommand
     public static Command Create()
     {
         var file = new Argument<FileInfo>("config") { Description = "Experiment YAML naming one model with fixed hyperparameters." };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for result.json, history.jsonl and the best checkpoint (best.pt)." };
+        var output = new Option<DirectoryInfo?>("--out")
+        {
+            Description = "Folder for result.json, history.jsonl, the best checkpoint (best.pt) and the one to resume from (resume.ckpt).",
+        };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Continue an interrupted run from --out's resume.ckpt (same config only); without one, start fresh.",
+        };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object on the last line of stdout." };
         var threads = new Option<int>("--threads") { Description = "Torch CPU threads (default: torch's choice).", DefaultValueFactory = _ => 0 };
         var check = new Option<bool>("--check")
@@ -25,13 +32,15 @@ public static class TrainCommand
         threads.InRange(0, null, "--threads must be 0 or more");
         var command = new Command("train", "Train and evaluate one trial, showing progress; writes results and the best checkpoint under --out.");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { output, json, threads, check }) command.Options.Add(option);
+        foreach (var option in new Option[] { output, resume, json, threads, check }) command.Options.Add(option);
+        command.Validators.Add(r => { if (r.GetValue(resume) && r.GetValue(output) is null) r.AddError("--resume needs --out"); });
         command.SetAction(parse =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             return Errors.Guard(stderr, () => parse.GetValue(check)
                 ? Check(parse.GetValue(file)!, parse.GetValue(json), stdout)
-                : Run(parse.GetValue(file)!, parse.GetValue(output), parse.GetValue(json), parse.GetValue(threads), stdout, stderr));
+                : Run(parse.GetValue(file)!, parse.GetValue(output), parse.GetValue(resume), parse.GetValue(json), parse.GetValue(threads),
+                    stdout, stderr));
         });
         return command;
     }
@@ -53,15 +62,9 @@ public static class TrainCommand
         return Errors.Ok;
     }
 
-    private static int Run(FileInfo file, DirectoryInfo? output, bool json, int threads, TextWriter stdout, TextWriter stderr)
+    private static int Run(FileInfo file, DirectoryInfo? output, bool resume, bool json, int threads, TextWriter stdout, TextWriter stderr)
     {
         var config = ExperimentLoader.LoadTrial(file.FullName);
-        string? checkpoint = null;
-        if (output is not null)
-        {
-            output.Create();
-            checkpoint = Path.Combine(output.FullName, "best.pt");
-        }
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
@@ -70,8 +73,12 @@ public static class TrainCommand
         var history = new List<EpochReport>();
         TrialResult result = null!;
         console.MarkupLine($"[bold]{Markup.Escape(config.Name)}[/]: {config.Models[0].Name}, objective {config.Objective.Metric} ({(config.Objective.Maximize ? "max" : "min")})");
-        void Train(ProgressContext? context) =>
-            result = TrialRunner.Run(config, new TrialOptions(checkpoint, threads), new ProgressObserver(console, context, config.Objective.Metric, history), cancel.Token);
+        if (resume && !TrialCheckpoint.ExistsIn(output!.FullName))
+            console.MarkupLine($"no {TrialCheckpoint.ResumeFile} in {Markup.Escape(output.FullName)} to resume from: starting fresh");
+        var options = new TrialOptions(Threads: threads, StateDirectory: output?.FullName, Resume: resume);
+        var historyFile = output is null ? null : new HistoryFile(Path.Combine(output.FullName, "history.jsonl"));
+        void Train(ProgressContext? context) => result = TrialRunner.Run(config, options,
+            new ProgressObserver(console, context, config.Objective.Metric, history, historyFile, output?.FullName), cancel.Token);
         if (interactive)
             console.Progress()
                 .AutoClear(true)
@@ -89,11 +96,6 @@ public static class TrainCommand
         if (output is not null)
         {
             File.WriteAllText(Path.Combine(output.FullName, "result.json"), resultJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            File.WriteAllLines(Path.Combine(output.FullName, "history.jsonl"), history.Select(h => new JsonObject
-            {
-                ["epoch"] = h.Epoch, ["loss"] = h.Loss, ["seconds"] = h.Seconds, ["rss_bytes"] = h.RssBytes,
-                ["valid"] = h.Valid is null ? null : TrialCodec.Metrics(h.Valid),
-            }.ToJsonString()));
             console.MarkupLine($"results in {Markup.Escape(output.FullName)}");
         }
         if (json) stdout.WriteLine(resultJson.ToJsonString());
@@ -112,6 +114,7 @@ public static class TrainCommand
         ["oracle"] = result.Oracle is null ? null : TrialCodec.Metrics(result.Oracle),
         ["seconds"] = Math.Round(result.Seconds, 3),
         ["data"] = DataJson(result.Data),
+        ["resumed_from_epoch"] = result.ResumedFromEpoch,
     };
 
     private static JsonObject DataJson(DataSummary s) => new()
@@ -127,13 +130,37 @@ public static class TrainCommand
     private static string Format(IReadOnlyDictionary<string, double> metrics) =>
         string.Join("  ", metrics.Select(kv => $"{kv.Key} {kv.Value.ToString("F4", CultureInfo.InvariantCulture)}"));
 
+    /// <summary>
+    /// history.jsonl, a line per epoch, rewritten whole after every epoch so that an interrupted run leaves the epochs it
+    /// finished. The first epoch a run reports replaces the lines from it on: a resumed run keeps the epochs before its own.
+    /// </summary>
+    private sealed class HistoryFile(string path)
+    {
+        private List<string>? _lines;
+
+        public void Add(EpochReport r)
+        {
+            _lines ??= File.Exists(path) ? [.. File.ReadLines(path).Where(line => (int)JsonNode.Parse(line)!["epoch"]! < r.Epoch)] : [];
+            _lines.Add(new JsonObject
+            {
+                ["epoch"] = r.Epoch, ["loss"] = r.Loss, ["seconds"] = r.Seconds, ["rss_bytes"] = r.RssBytes,
+                ["valid"] = r.Valid is null ? null : TrialCodec.Metrics(r.Valid),
+            }.ToJsonString());
+            AtomicFile.WriteAllText(path, string.Join("", _lines.Select(line => line + "\n")));
+        }
+    }
+
     /// <summary>Shows a bar per epoch and one line per finished epoch with its loss and validation metrics.</summary>
-    private sealed class ProgressObserver(IAnsiConsole console, ProgressContext? context, string objective, List<EpochReport> history) : ITrialObserver
+    private sealed class ProgressObserver(IAnsiConsole console, ProgressContext? context, string objective, List<EpochReport> history,
+        HistoryFile? historyFile, string? stateDirectory) : ITrialObserver
     {
         private ProgressTask? _task;
         private int _taskEpoch;
 
         public void DataLoaded(DataSummary s) => console.MarkupLine(Markup.Escape(DataText(s)));
+
+        public void Resumed(int epoch) =>
+            console.MarkupLine($"resuming after epoch {epoch} from {Markup.Escape(Path.Join(stateDirectory, TrialCheckpoint.ResumeFile))}");
 
         public void BatchCompleted(int epoch, int batch, int batches)
         {
@@ -150,6 +177,7 @@ public static class TrainCommand
         public void EpochCompleted(EpochReport r)
         {
             history.Add(r);
+            historyFile?.Add(r);
             _task?.StopTask();
             double perEpoch = history.Average(h => h.Seconds);
             var eta = TimeSpan.FromSeconds(perEpoch * (r.Epochs - r.Epoch));

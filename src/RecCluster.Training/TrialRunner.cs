@@ -21,19 +21,27 @@ public sealed record TrialResult(
     IReadOnlyDictionary<string, double> Test,
     IReadOnlyDictionary<string, double>? Oracle,
     double Seconds,
-    DataSummary Data);
+    DataSummary Data,
+    int? ResumedFromEpoch = null);
 
 /// <summary>Progress callbacks; the CLI renders them, tests record them.</summary>
 public interface ITrialObserver
 {
     void DataLoaded(DataSummary summary) { }
+    /// <summary>The trial continues from its checkpoint after <paramref name="epoch"/>; earlier epochs are not reported again.</summary>
+    void Resumed(int epoch) { }
     void BatchCompleted(int epoch, int batch, int batches) { }
     void EpochCompleted(EpochReport report) { }
 }
 
+/// <param name="CheckpointPath">Where the best weights go without a <paramref name="StateDirectory"/> (default: a temporary file).</param>
 /// <param name="StopRequested">Polled after each epoch: when true the trial ends early ("stopped"),
 /// reporting test metrics at its best validation epoch so far.</param>
-public sealed record TrialOptions(string? CheckpointPath = null, int Threads = 0, Func<bool>? StopRequested = null);
+/// <param name="StateDirectory">Holds the trial's <see cref="TrialCheckpoint"/> files: the best weights and, after every
+/// epoch, a checkpoint to resume from (it may be shared by the nodes that can run the trial).</param>
+/// <param name="Resume">Continue from the state directory's checkpoint when there is one; otherwise start afresh.</param>
+public sealed record TrialOptions(string? CheckpointPath = null, int Threads = 0, Func<bool>? StopRequested = null,
+    string? StateDirectory = null, bool Resume = false);
 
 /// <summary>
 /// Runs one trial: loads data, builds the model, trains with periodic validation, early stopping and a
@@ -43,6 +51,9 @@ public static class TrialRunner
 {
     public static TrialResult Run(ExperimentConfig config, TrialOptions options, ITrialObserver? observer = null, CancellationToken cancel = default)
     {
+        if (options.StateDirectory is not null && options.CheckpointPath is not null)
+            throw new ArgumentException("a trial keeps its best weights in its state directory: set CheckpointPath or it, not both");
+        if (options.Resume && options.StateDirectory is null) throw new ArgumentException("resuming needs a state directory");
         observer ??= new NullObserver();
         var clock = Stopwatch.StartNew();
         var model = config.Models.Single();
@@ -62,14 +73,16 @@ public static class TrialRunner
         int maxLength = recommender is SasRec sas ? sas.MaxSequenceLength : 1;
         var evaluator = new Evaluator(data, config.Evaluation, maxLength, (int)p.GetInt("eval_batch_size"), device, seed);
 
-        var checkpoint = options.CheckpointPath ?? Path.Combine(Path.GetTempPath(), $"reccluster-{Guid.NewGuid():N}.pt");
+        var checkpoint = TrialCheckpoint.For(options, TrialCheckpoint.Fingerprint(model, summary, config.Objective));
         int bestEpoch = 0, epochsRun = 0;
+        int? resumedFrom = null;
         string status = "completed";
         if (recommender.IsTrainable)
         {
-            (bestEpoch, epochsRun, status) = Train(recommender, data, trainingUsers, trainCounts, p, config.Objective, evaluator, maxLength, device, seed, checkpoint, observer, options.StopRequested, cancel);
-            recommender.load(checkpoint);
-            if (options.CheckpointPath is null) File.Delete(checkpoint);
+            (bestEpoch, epochsRun, status, resumedFrom) = Train(recommender, data, trainingUsers, trainCounts, p, config.Objective,
+                evaluator, maxLength, device, seed, checkpoint, options.Resume, observer, options.StopRequested, cancel);
+            recommender.load(checkpoint.BestPath);
+            if (options is { CheckpointPath: null, StateDirectory: null }) File.Delete(checkpoint.BestPath);
         }
 
         var valid = evaluator.Evaluate(recommender, Split.Valid);
@@ -77,12 +90,13 @@ public static class TrialRunner
         var oracle = generator is not null && config.Evaluation.Protocol == EvalProtocol.Full
             ? generator.OracleMetrics(Split.Test, config.Evaluation.Metrics, config.Evaluation.Cutoffs)
             : null;
-        return new TrialResult(status, device.type.ToString().ToLowerInvariant(), bestEpoch, epochsRun, valid, test, oracle, clock.Elapsed.TotalSeconds, summary);
+        return new TrialResult(status, device.type.ToString().ToLowerInvariant(), bestEpoch, epochsRun, valid, test, oracle,
+            clock.Elapsed.TotalSeconds, summary, resumedFrom);
     }
 
-    private static (int BestEpoch, int EpochsRun, string Status) Train(
+    private static (int BestEpoch, int EpochsRun, string Status, int? ResumedFrom) Train(
         SequentialRecommender model, SequenceDataset data, int[] trainingUsers, long[] trainCounts, TrialParameters p,
-        Objective objective, Evaluator evaluator, int maxLength, Device device, int seed, string checkpoint,
+        Objective objective, Evaluator evaluator, int maxLength, Device device, int seed, TrialCheckpoint checkpoint, bool resume,
         ITrialObserver observer, Func<bool>? stopRequested, CancellationToken cancel)
     {
         // Users whose training history holds at least one transition.
@@ -97,17 +111,27 @@ public static class TrialRunner
             p.GetDouble("adam_beta2"), weightDecay: p.GetDouble("weight_decay"), decoupledWeightDecay: p.GetString("optimizer") == "adamw");
         long epochPositions = users.Sum(u => (long)SequenceBatches.TrainingPositions(data, u, maxLength));
 
-        double best = objective.Maximize ? double.NegativeInfinity : double.PositiveInfinity;
-        int bestEpoch = 0, stale = 0;
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        var progress = new TrainingProgress(0, objective.Maximize ? double.NegativeInfinity : double.PositiveInfinity, 0, 0);
+        int? resumedFrom = null;
+        if (resume && checkpoint.ResumePath is { } resumePath && File.Exists(resumePath))
+        {
+            progress = checkpoint.LoadProgress(model, optimizer);
+            resumedFrom = progress.Epoch;
+            observer.Resumed(progress.Epoch);
+        }
+        // A checkpoint of a trial that had already stopped early continues no further.
+        if (patience > 0 && progress.Stale >= patience) return (progress.BestEpoch, progress.Epoch, "early_stopped", resumedFrom);
+        for (int epoch = progress.Epoch + 1; epoch <= epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
             var started = Stopwatch.StartNew();
-            // Each epoch's randomness (batches, negatives, dropout) derives from the seed and the epoch alone.
+            // Each epoch's randomness (order, batches, negatives, dropout) derives from the seed and the epoch alone, so a
+            // resumed trial draws what an uninterrupted one would: the order is shuffled afresh, not from the last epoch's.
             var random = new Random(EpochSeed(seed, epoch));
             TorchRuntime.Seed(EpochSeed(seed, -epoch));
-            random.Shuffle(users);
-            var epochBatches = SequenceBatches.Batches(data, users, batchSize, window, random);
+            var order = users.ToArray();
+            random.Shuffle(order);
+            var epochBatches = SequenceBatches.Batches(data, order, batchSize, window, random);
             int batches = epochBatches.Count;
             // Every target position weighs the same whatever its batch: a batch's mean loss is scaled by its share of
             // the epoch's positions (relative to an average batch).
@@ -132,22 +156,28 @@ public static class TrialRunner
             IReadOnlyDictionary<string, double>? valid = null;
             bool improved = false;
             bool stop = stopRequested?.Invoke() == true;
-            if (epoch % evalStep == 0 || epoch == epochs || (stop && bestEpoch == 0))
+            bool scheduled = epoch % evalStep == 0 || epoch == epochs;
+            // A trial stopped before its first scheduled validation validates now so that it has a best epoch; that extra
+            // validation stays out of the resumable state, which must match an uninterrupted run's.
+            if (scheduled || (stop && progress.BestEpoch == 0))
             {
                 valid = evaluator.Evaluate(model, Split.Valid);
                 double value = valid[objective.Metric];
-                if (objective.IsBetter(value, best) || bestEpoch == 0)
-                {
-                    (best, bestEpoch, stale, improved) = (value, epoch, 0, true);
-                    model.save(checkpoint);
-                }
-                else stale++;
+                improved = objective.IsBetter(value, progress.Best) || progress.BestEpoch == 0;
+                if (improved) checkpoint.SaveBest(model);
+                if (scheduled)
+                    progress = improved
+                        ? progress with { Best = value, BestEpoch = epoch, Stale = 0 }
+                        : progress with { Stale = progress.Stale + 1 };
             }
+            progress = progress with { Epoch = epoch };
             observer.EpochCompleted(new EpochReport(epoch, epochs, lossSum / epochPositions, valid, improved, started.Elapsed.TotalSeconds, Environment.WorkingSet));
-            if (stop) return (bestEpoch, epoch, "stopped");
-            if (patience > 0 && stale >= patience) return (bestEpoch, epoch, "early_stopped");
+            // Saved after the report: a process killed in between repeats this epoch when resumed rather than losing its report.
+            checkpoint.SaveProgress(progress, model, optimizer);
+            if (stop) return (improved ? epoch : progress.BestEpoch, epoch, "stopped", resumedFrom);
+            if (patience > 0 && progress.Stale >= patience) return (progress.BestEpoch, epoch, "early_stopped", resumedFrom);
         }
-        return (bestEpoch, epochs, "completed");
+        return (progress.BestEpoch, epochs, "completed", resumedFrom);
     }
 
     /// <summary>A seed for one epoch's random streams, stable across processes (unlike HashCode.Combine).</summary>

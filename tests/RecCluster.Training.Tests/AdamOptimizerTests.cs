@@ -49,4 +49,21 @@ public class AdamOptimizerTests
         adamW.Step();
         Assert.Equal(2.0 * (1 - 0.1 * 0.5), decoupled.data<double>()[0], 9);
     }
+
+    [Fact]
+    public void A_loaded_state_steps_exactly_as_the_saved_optimizer()
+    {
+        var (original, adam) = Setup([1.0, -2.0], [0.3, -4.0]);
+        adam.Step();
+        adam.Step();
+        using var saved = new MemoryStream();
+        adam.Save(new BinaryWriter(saved));
+        var (copy, restored) = Setup([.. original.data<double>()], [0.3, -4.0]);
+        saved.Position = 0;
+        restored.Load(new BinaryReader(saved));
+        Assert.Equal(2, restored.Steps);
+        adam.Step();
+        restored.Step();
+        Assert.Equal(original.data<double>().ToArray(), copy.data<double>().ToArray());
+    }
 }

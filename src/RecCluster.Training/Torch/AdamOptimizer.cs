@@ -66,6 +66,33 @@ public sealed class AdamOptimizer : IDisposable
         }
     }
 
+    /// <summary>Writes the step count and both moments, so a resumed trial steps exactly as an uninterrupted one.</summary>
+    public void Save(BinaryWriter writer)
+    {
+        writer.Write(Steps);
+        writer.Write(_parameters.Length);
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            _firstMoments[i].Save(writer);
+            _secondMoments[i].Save(writer);
+        }
+    }
+
+    /// <summary>Reads what <see cref="Save"/> wrote for an optimizer over parameters of the same shapes.</summary>
+    public void Load(BinaryReader reader)
+    {
+        long steps = reader.ReadInt64();
+        int count = reader.ReadInt32();
+        if (count != _parameters.Length)
+            throw new InvalidDataException($"the saved optimizer has {count} parameter tensors, this model {_parameters.Length}");
+        for (int i = 0; i < count; i++)
+        {
+            _firstMoments[i].Load(reader);
+            _secondMoments[i].Load(reader);
+        }
+        Steps = steps;
+    }
+
     public void Dispose()
     {
         foreach (var t in _firstMoments) t.Dispose();
