@@ -121,17 +121,18 @@ public static class TrialRunner
         }
         // A checkpoint of a trial that had already stopped early continues no further.
         if (patience > 0 && progress.Stale >= patience) return (progress.BestEpoch, progress.Epoch, "early_stopped", resumedFrom);
+        // Each epoch reshuffles the previous epoch's order; a resumed trial replays the shuffles of the epochs it skips, so its
+        // order, and so its batches, are those of an uninterrupted run.
+        for (int epoch = 1; epoch <= progress.Epoch; epoch++) new Random(EpochSeed(seed, epoch)).Shuffle(users);
         for (int epoch = progress.Epoch + 1; epoch <= epochs; epoch++)
         {
             cancel.ThrowIfCancellationRequested();
             var started = Stopwatch.StartNew();
-            // Each epoch's randomness (order, batches, negatives, dropout) derives from the seed and the epoch alone, so a
-            // resumed trial draws what an uninterrupted one would: the order is shuffled afresh, not from the last epoch's.
+            // The rest of each epoch's randomness (batches, negatives, dropout) derives from the seed and the epoch alone.
             var random = new Random(EpochSeed(seed, epoch));
             TorchRuntime.Seed(EpochSeed(seed, -epoch));
-            var order = users.ToArray();
-            random.Shuffle(order);
-            var epochBatches = SequenceBatches.Batches(data, order, batchSize, window, random);
+            random.Shuffle(users);
+            var epochBatches = SequenceBatches.Batches(data, users, batchSize, window, random);
             int batches = epochBatches.Count;
             // Every target position weighs the same whatever its batch: a batch's mean loss is scaled by its share of
             // the epoch's positions (relative to an average batch).
