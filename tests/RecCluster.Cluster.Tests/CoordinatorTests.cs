@@ -47,7 +47,7 @@ public sealed class CoordinatorTests : TestKit, IDisposable
         var config = _files.Load(SweepFiles.Grid(4, "max_failures: 1"));
         // Trial 1 crashes on its first attempt only; trial 2 crashes every time.
         var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r =>
-            Plan(r, 4, failAt: (r.Index, r.Attempt) switch { (1, 1) => 3, (2, _) => 2, _ => null }));
+            Plan(r, 4, failAt: (r.Id.Index, r.Id.Attempt) switch { (1, 1) => 3, (2, _) => 2, _ => null }));
         var (summary, trials, _) = await Run(config, launcher, slots: 2);
         Assert.Equal(TrialStatus.Completed, trials.Single(t => t.Index == 1).Status);
         Assert.Equal(2, trials.Single(t => t.Index == 1).Attempts);
@@ -63,7 +63,7 @@ public sealed class CoordinatorTests : TestKit, IDisposable
     public async Task A_trial_that_stops_reporting_is_killed_and_counted_as_failed()
     {
         var config = _files.Load(SweepFiles.Grid(3, "max_failures: 0"));
-        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r => Plan(r, 3, hangAt: r.Index == 4 ? 2 : null));
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r => Plan(r, 3, hangAt: r.Id.Index == 4 ? 2 : null));
         var (_, trials, _) = await Run(config, launcher, slots: 3, heartbeat: TimeSpan.FromSeconds(1));
         var hung = trials.Single(t => t.Index == 4);
         Assert.Equal(TrialStatus.Failed, hung.Status);
@@ -123,7 +123,7 @@ public sealed class CoordinatorTests : TestKit, IDisposable
     {
         var config = _files.Load(SweepFiles.Grid(4));
         var probe = CreateTestProbe();
-        var slow = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 4, hangAt: r.Index >= 2 ? 2 : null));
+        var slow = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 4, hangAt: r.Id.Index >= 2 ? 2 : null));
         await using (var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(2, 0, 0), slow, TimeSpan.FromSeconds(30), probe.Ref, Sys))
         {
             var run = sweep.RunAsync();

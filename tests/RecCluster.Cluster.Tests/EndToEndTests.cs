@@ -25,7 +25,7 @@ public sealed class EndToEndTests : TestKit, IDisposable
 
         public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
         {
-            bool target = run.Index == index && run.Attempt == attempt;
+            bool target = run.Id.Index == index && run.Id.Attempt == attempt;
             var handle = inner.Launch(run, e =>
             {
                 if (target && e is TrialEpoch { Epoch: var epoch } && epoch == atEpoch)
