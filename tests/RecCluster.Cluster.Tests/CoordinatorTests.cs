@@ -7,7 +7,7 @@ using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Tests;
 
-public sealed class CoordinatorTests : TestKit, IDisposable
+public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages), IDisposable
 {
     private readonly SweepFiles _files = new();
     void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }

@@ -8,7 +8,7 @@ using RecCluster.Core.Sweeps;
 namespace RecCluster.Cluster.Tests;
 
 /// <summary>Real sweeps: every trial is a `reccluster trial` child process training SASRec on tiny synthetic data.</summary>
-public sealed class EndToEndTests : TestKit, IDisposable
+public sealed class EndToEndTests() : TestKit(TestSystems.SerializeMessages), IDisposable
 {
     private readonly SweepFiles _files = new();
     void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }

@@ -7,7 +7,7 @@ using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Tests;
 
-public sealed class LeaderboardTests : TestKit, IDisposable
+public sealed class LeaderboardTests() : TestKit(TestSystems.SerializeMessages), IDisposable
 {
     private readonly SweepFiles _files = new();
     void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
