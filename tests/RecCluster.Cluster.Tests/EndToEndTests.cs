@@ -42,7 +42,7 @@ public sealed class EndToEndTests() : TestKit(TestSystems.SerializeMessages), ID
     }
 
     [Fact]
-    public async Task A_killed_trial_process_is_retried_and_nothing_recorded_is_lost_or_doubled()
+    public async Task A_killed_trial_process_is_retried_from_the_submitted_text_and_nothing_recorded_is_lost_or_doubled()
     {
         var config = _files.Load("""
             name: e2e
@@ -56,6 +56,8 @@ public sealed class EndToEndTests() : TestKit(TestSystems.SerializeMessages), ID
         var processes = new ProcessTrialLauncher("dotnet", [Path.Combine(AppContext.BaseDirectory, "reccluster.dll")], Path.Combine(_files.State, "trials"));
         var launcher = new KillingLauncher(processes, index: 0, attempt: 1, atEpoch: 2);
         await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(2, 0, 0), launcher, TimeSpan.FromSeconds(60), system: Sys);
+        // Trial processes parse the text shipped at submission: breaking the file now changes nothing.
+        File.WriteAllText(config.Source.Path, "models: [");
 
         var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromMinutes(3))).Summary;
         Assert.True(launcher.Killed, "the first attempt of trial 0 was killed mid-run");
