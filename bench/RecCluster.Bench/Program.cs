@@ -116,7 +116,7 @@ foreach (var (name, seconds, flops) in rows)
     Console.WriteLine($"| {name} | {F2(seconds * 1000)} | {F2(B / seconds)} | {F2(flops / seconds / 1e9)} | {(flops / seconds / 1e9 / fp32).ToString("F2", CultureInfo.InvariantCulture)} |");
 Console.WriteLine($"| full-ranking evaluation, 2000 users × {Items} items | {F2(evalSeconds * 1000)} | {F2(generator.Dataset.UserCount / evalSeconds)} users/s | | |");
 
-static TrialParameters TrialParametersFor(string loss, double attentionDropout) => TrialParameters.Resolve(ModelCatalog.SasRec, new Dictionary<string, object>
+static TrialParameters TrialParametersFor(string loss, double attentionDropout) => TrialParameters.Resolve(ModelCatalog.SasRec, new Dictionary<string, ParamValue>
 {
     ["hidden_size"] = (long)H, ["n_layers"] = (long)Layers, ["n_heads"] = (long)Heads, ["inner_size"] = (long)Inner,
     ["max_seq_length"] = (long)L, ["loss_type"] = loss, ["hidden_dropout_prob"] = 0.2, ["attn_dropout_prob"] = attentionDropout,

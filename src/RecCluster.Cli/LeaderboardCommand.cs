@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using RecCluster.Cluster.Leaderboard;
+using RecCluster.Core.Config;
 using RecCluster.Core.Evaluation;
 using RecCluster.Core.Sweeps;
 using Spectre.Console;
@@ -75,16 +76,16 @@ public static class LeaderboardCommand
     }
 
     /// <summary>Hyperparameters whose values differ between trials (all of them when none differ).</summary>
-    public static IReadOnlySet<string> VaryingParams(IEnumerable<IReadOnlyDictionary<string, object>> trials)
+    public static IReadOnlySet<string> VaryingParams(IEnumerable<IReadOnlyDictionary<string, ParamValue>> trials)
     {
         var list = trials.ToList();
         var keys = list.SelectMany(p => p.Keys).ToHashSet();
-        var varying = keys.Where(k => list.Select(p => p.TryGetValue(k, out var v) ? TrialCodec.Format(v) : null).Distinct().Count() > 1).ToHashSet();
+        var varying = keys.Where(k => list.Select(p => p.TryGetValue(k, out var v) ? v.ToString() : null).Distinct().Count() > 1).ToHashSet();
         return varying.Count > 0 ? varying : keys;
     }
 
-    public static string ParamsText(IReadOnlyDictionary<string, object> values, IReadOnlySet<string> keys) =>
-        string.Join(" ", values.Where(kv => keys.Contains(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={TrialCodec.Format(kv.Value)}"));
+    public static string ParamsText(IReadOnlyDictionary<string, ParamValue> values, IReadOnlySet<string> keys) =>
+        string.Join(" ", values.Where(kv => keys.Contains(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}"));
 
     public static Table Table(IReadOnlyList<LeaderboardRow> rows, string metric, int top)
     {

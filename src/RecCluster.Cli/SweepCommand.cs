@@ -82,7 +82,7 @@ public static class SweepCommand
         var updates = new ConcurrentQueue<TrialUpdated>();
         var launcher = ProcessTrialLauncher.ForCurrentProgram(Path.Combine(state.FullName, "trials"));
 
-        var system = ActorSystem.Create("reccluster", LocalSweep.QuietConfig);
+        var system = ActorSystem.Create("reccluster", LocalSweep.SystemConfig);
         try
         {
             var subscriber = system.ActorOf(Props.Create(() => new QueueActor(updates)));

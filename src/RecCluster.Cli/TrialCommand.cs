@@ -14,7 +14,10 @@ public static class TrialCommand
 {
     public static Command Create()
     {
-        var spec = new Argument<FileInfo>("spec") { Description = "Trial spec (JSON) written by a worker: sweep file, model and hyperparameter values." };
+        var spec = new Argument<FileInfo>("spec")
+        {
+            Description = "Trial spec (JSON) written by a worker: the sweep's text, model, hyperparameter values and data file hashes.",
+        };
         var command = new Command("trial", "Run one sweep trial as a worker's child process, reporting JSON lines on stdout (used by reccluster sweep).");
         command.Arguments.Add(spec);
         command.SetAction(parse => Run(parse.GetValue(spec)!));
@@ -28,7 +31,7 @@ public static class TrialCommand
         try
         {
             var spec = TrialCodec.DecodeSpec(File.ReadAllText(specFile.FullName));
-            var sweep = ExperimentLoader.LoadSweep(spec.ConfigPath);
+            var sweep = ExperimentLoader.LoadSweep(spec.Sweep);   // the text shipped at submission, not the file as it is now
             var experiment = sweep.TrialExperiment(spec.Model, spec.Params);
             int stopRequested = 0;
             var stdin = new Thread(() =>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cli.Tests;
@@ -107,8 +108,8 @@ public sealed class InputErrorTests : IDisposable
         var state = _temp.Combine("state");
         using (var store = new LeaderboardStore(state))
         {
-            store.EnsureSweep("s1", "tiny", "tiny.yaml", "ndcg@10", maximize: true);
-            store.RecordTrial("s1", 0, "sasrec", new Dictionary<string, object> { ["hidden_size"] = 8L }, TrialStatus.Running, 1, null);
+            store.EnsureSweep("s1", "tiny", new SweepSource("tiny.yaml", ""), new Objective("ndcg@10", true), []);
+            store.RecordTrial("s1", 0, "sasrec", new Dictionary<string, ParamValue> { ["hidden_size"] = 8L }, TrialStatus.Running, 1, null);
             store.RecordEpoch("s1", 0, 1, new TrialEpoch(1, 0.9, null));   // eval_step 2: no validation at epoch 1
             store.RecordEpoch("s1", 0, 1, new TrialEpoch(2, 0.7, new Dictionary<string, double> { ["ndcg@10"] = 0.25 }));
         }

@@ -1,13 +1,15 @@
+using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Cluster.Sweeps;
 using RecCluster.Cluster.Workers;
+using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Tests;
 
-public sealed class CoordinatorTests : TestKit, IDisposable
+public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages), IDisposable
 {
     private readonly SweepFiles _files = new();
     void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
@@ -47,7 +49,7 @@ public sealed class CoordinatorTests : TestKit, IDisposable
         var config = _files.Load(SweepFiles.Grid(4, "max_failures: 1"));
         // Trial 1 crashes on its first attempt only; trial 2 crashes every time.
         var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r =>
-            Plan(r, 4, failAt: (r.Index, r.Attempt) switch { (1, 1) => 3, (2, _) => 2, _ => null }));
+            Plan(r, 4, failAt: (r.Id.Index, r.Id.Attempt) switch { (1, 1) => 3, (2, _) => 2, _ => null }));
         var (summary, trials, _) = await Run(config, launcher, slots: 2);
         Assert.Equal(TrialStatus.Completed, trials.Single(t => t.Index == 1).Status);
         Assert.Equal(2, trials.Single(t => t.Index == 1).Attempts);
@@ -63,7 +65,7 @@ public sealed class CoordinatorTests : TestKit, IDisposable
     public async Task A_trial_that_stops_reporting_is_killed_and_counted_as_failed()
     {
         var config = _files.Load(SweepFiles.Grid(3, "max_failures: 0"));
-        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r => Plan(r, 3, hangAt: r.Index == 4 ? 2 : null));
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), r => Plan(r, 3, hangAt: r.Id.Index == 4 ? 2 : null));
         var (_, trials, _) = await Run(config, launcher, slots: 3, heartbeat: TimeSpan.FromSeconds(1));
         var hung = trials.Single(t => t.Index == 4);
         Assert.Equal(TrialStatus.Failed, hung.Status);
@@ -123,7 +125,7 @@ public sealed class CoordinatorTests : TestKit, IDisposable
     {
         var config = _files.Load(SweepFiles.Grid(4));
         var probe = CreateTestProbe();
-        var slow = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 4, hangAt: r.Index >= 2 ? 2 : null));
+        var slow = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 4, hangAt: r.Id.Index >= 2 ? 2 : null));
         await using (var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(2, 0, 0), slow, TimeSpan.FromSeconds(30), probe.Ref, Sys))
         {
             var run = sweep.RunAsync();
@@ -141,5 +143,77 @@ public sealed class CoordinatorTests : TestKit, IDisposable
         Assert.Equal(7, rest.Launched);   // the 2 interrupted ones again, and the 5 never started
         Assert.Equal(9, all.Count(t => t.Status == TrialStatus.Completed));
         Assert.Equal(2, all.Where(t => t.Index is 2 or 3).Min(t => t.Attempts));
+    }
+
+    private static string OneTrial(string data = "{synthetic: {users: 60, items: 30, min_length: 5, max_length: 10}}") => $"""
+        name: one
+        data: {data}
+        evaluation: {"{"}cutoffs: [10], metrics: [ndcg]{"}"}
+        models:
+          sasrec: {"{"}learning_rate: 0.001, hidden_size: 16, n_epochs: 5{"}"}
+        max_failures: 1
+        """;
+
+    [Fact]
+    public async Task A_stale_exit_of_an_earlier_attempt_leaves_the_live_attempt_running()
+    {
+        var config = _files.Load(OneTrial());
+        var probe = CreateTestProbe();
+        // Attempt 1 crashes at once; attempt 2 runs 5 epochs of 100 ms.
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(100),
+            r => Plan(r, 5, failAt: r.Id.Attempt == 1 ? 1 : null));
+        var slot = WorkerAgent.PlanSlots(1, 0, 0);
+        await using var sweep = new LocalSweep(config, _files.State, slot, launcher, TimeSpan.FromSeconds(30), probe.Ref, Sys);
+        var run = sweep.RunAsync();
+        probe.FishForMessage<TrialUpdated>(u => u is { Attempt: 2, Status: TrialStatus.Running, Epoch: null }, TimeSpan.FromSeconds(10));
+
+        // As if attempt 1's worker reported its exit again, late: the coordinator must not drop attempt 2 for it.
+        var stale = new TrialExited(new AttemptId(sweep.SweepId, 0, 1), slot[0], "late");
+        Sys.ActorSelection($"/user/coordinator-{sweep.SweepId}").Tell(stale, TestActor);
+
+        var summary = (await run.WaitAsync(TimeSpan.FromSeconds(10))).Summary;
+        Assert.Equal((1, 0), (summary.Completed, summary.Failed));
+        Assert.Equal(2, launcher.Launched);
+        var trial = Assert.Single(sweep.Store.Trials(sweep.SweepId));
+        Assert.Equal((TrialStatus.Completed, 2, 5), (trial.Status, trial.Attempts, trial.EpochsRun));
+        Assert.Equal([1, 2, 3, 4, 5], sweep.Store.History(sweep.SweepId, 0).Where(h => h.Attempt == 2).Select(h => h.Epoch));
+        Assert.Equal(5, summary.TotalEpochs);
+    }
+
+    [Fact]
+    public async Task Trials_get_the_sweep_text_as_submitted_even_when_the_file_is_edited_mid_sweep()
+    {
+        var config = _files.Load(SweepFiles.Grid(2));
+        var texts = new List<string>();
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r =>
+        {
+            lock (texts) texts.Add(r.Spec.Sweep.Text);
+            return Plan(r, 2);
+        });
+        await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(1, 0, 0), launcher, TimeSpan.FromSeconds(30),
+            system: Sys);
+        File.WriteAllText(config.Source.Path, "name: edited\n");
+        await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(9, texts.Count);
+        Assert.All(texts, t => Assert.Equal(SweepFiles.Grid(2), t));
+        Assert.Equal(SweepFiles.Grid(2), ExperimentLoader.LoadSweep(config.Source).Source.Text);
+    }
+
+    [Fact]
+    public async Task A_data_file_changed_after_submission_fails_the_attempt_naming_the_node_and_the_file()
+    {
+        var data = Path.Combine(_files.Folder, "d.inter");
+        File.WriteAllText(data, "user_id:token\titem_id:token\n1\t2\n");
+        var config = _files.Load(OneTrial("{path: d.inter}").Replace("max_failures: 1", "max_failures: 0"));
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => Plan(r, 5));
+        await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(1, 0, 0), launcher, TimeSpan.FromSeconds(30),
+            system: Sys);
+        File.AppendAllText(data, "3\t4\n");
+        var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(10))).Summary;
+        Assert.Equal(1, summary.Failed);
+        Assert.Equal(0, launcher.Launched);
+        var note = Assert.Single(sweep.Store.Trials(sweep.SweepId)).Note;
+        Assert.Contains($"on node {Environment.MachineName} (akka://{Sys.Name})", note);
+        Assert.Contains($"data file {data} changed since the sweep was submitted", note);
     }
 }

@@ -8,7 +8,7 @@ using RecCluster.Core.Sweeps;
 namespace RecCluster.Cluster.Tests;
 
 /// <summary>Real sweeps: every trial is a `reccluster trial` child process training SASRec on tiny synthetic data.</summary>
-public sealed class EndToEndTests : TestKit, IDisposable
+public sealed class EndToEndTests() : TestKit(TestSystems.SerializeMessages), IDisposable
 {
     private readonly SweepFiles _files = new();
     void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
@@ -25,7 +25,7 @@ public sealed class EndToEndTests : TestKit, IDisposable
 
         public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
         {
-            bool target = run.Index == index && run.Attempt == attempt;
+            bool target = run.Id.Index == index && run.Id.Attempt == attempt;
             var handle = inner.Launch(run, e =>
             {
                 if (target && e is TrialEpoch { Epoch: var epoch } && epoch == atEpoch)
@@ -42,7 +42,7 @@ public sealed class EndToEndTests : TestKit, IDisposable
     }
 
     [Fact]
-    public async Task A_killed_trial_process_is_retried_and_nothing_recorded_is_lost_or_doubled()
+    public async Task A_killed_trial_process_is_retried_from_the_submitted_text_and_nothing_recorded_is_lost_or_doubled()
     {
         var config = _files.Load("""
             name: e2e
@@ -56,6 +56,8 @@ public sealed class EndToEndTests : TestKit, IDisposable
         var processes = new ProcessTrialLauncher("dotnet", [Path.Combine(AppContext.BaseDirectory, "reccluster.dll")], Path.Combine(_files.State, "trials"));
         var launcher = new KillingLauncher(processes, index: 0, attempt: 1, atEpoch: 2);
         await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(2, 0, 0), launcher, TimeSpan.FromSeconds(60), system: Sys);
+        // Trial processes parse the text shipped at submission: breaking the file now changes nothing.
+        File.WriteAllText(config.Source.Path, "models: [");
 
         var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromMinutes(3))).Summary;
         Assert.True(launcher.Killed, "the first attempt of trial 0 was killed mid-run");

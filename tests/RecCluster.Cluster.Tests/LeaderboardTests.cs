@@ -2,16 +2,17 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Tests;
 
-public sealed class LeaderboardTests : TestKit, IDisposable
+public sealed class LeaderboardTests() : TestKit(TestSystems.SerializeMessages), IDisposable
 {
     private readonly SweepFiles _files = new();
     void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
 
-    private static readonly Dictionary<string, object> Params = new() { ["learning_rate"] = 0.01, ["sample_seed"] = 1L };
+    private static readonly Dictionary<string, ParamValue> Params = new() { ["learning_rate"] = 0.01, ["sample_seed"] = 1L };
 
     [Fact]
     public void A_redelivered_report_is_stored_once_and_subscribers_hear_each_change()
@@ -36,11 +37,11 @@ public sealed class LeaderboardTests : TestKit, IDisposable
     public void Queries_rank_group_and_show_history()
     {
         using var store = new LeaderboardStore(_files.State);
-        store.EnsureSweep("s", "t", "t.yaml", "ndcg@10", true);
+        store.EnsureSweep("s", "t", new SweepSource("t.yaml", ""), new Objective("ndcg@10", true), []);
         double[] valid = [0.30, 0.50, 0.40, 0.20];
         for (int i = 0; i < 4; i++)
         {
-            var values = new Dictionary<string, object> { ["sample_seed"] = (long)(i % 2), ["learning_rate"] = 0.01 * (i + 1) };
+            var values = new Dictionary<string, ParamValue> { ["sample_seed"] = (long)(i % 2), ["learning_rate"] = 0.01 * (i + 1) };
             store.RecordTrial("s", i, "sasrec", values, TrialStatus.Running, 1, null);
             store.RecordEpoch("s", i, 1, new TrialEpoch(1, 1.0, new Dictionary<string, double> { ["ndcg@10"] = valid[i] }));
             var metrics = new Dictionary<string, double> { ["ndcg@10"] = valid[i] };

@@ -1,5 +1,6 @@
 using RecCluster.Cluster.Protocol;
 using RecCluster.Cluster.Workers;
+using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Tests;
@@ -29,8 +30,9 @@ public sealed class WorkerTests : IDisposable
         var launcher = new ProcessTrialLauncher("/bin/sh", ["-c", script, "sh"], _folder);
         var events = new List<TrialEvent>();
         var exited = new TaskCompletionSource<(int, string)>();
-        var spec = new TrialSpec("x.yaml", "sasrec", new Dictionary<string, object> { ["hidden_size"] = 8L }, 1);
-        launcher.Launch(new RunTrial("s", 0, 1, spec, new Slot("gpu1.0", "1")), e => { lock (events) events.Add(e); }, (code, err) => exited.SetResult((code, err)));
+        var spec = new TrialSpec(new SweepSource("x.yaml", ""), "sasrec", new Dictionary<string, ParamValue> { ["hidden_size"] = 8L }, 1, []);
+        launcher.Launch(new RunTrial(new AttemptId("s", 0, 1), spec, new Slot("gpu1.0", "1")), e => { lock (events) events.Add(e); },
+            (code, err) => exited.SetResult((code, err)));
         var (code, stderr) = await exited.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(3, code);
         Assert.Equal("oops", stderr);

@@ -135,7 +135,7 @@ public class SearcherTests
     public void Tpe_beats_random_search_on_a_known_objective_with_the_same_budget()
     {
         // Optimum at learning_rate 1e-3, dropout 0.3, mask_rate 0.1, hidden_act tanh.
-        static double Objective(IReadOnlyDictionary<string, object> p) =>
+        static double Objective(IReadOnlyDictionary<string, ParamValue> p) =>
             -Math.Pow(Math.Log10((double)p["learning_rate"]) + 3, 2) - 4 * Math.Pow((double)p["hidden_dropout_prob"] - 0.3, 2)
             - 4 * Math.Pow((double)p["mask_rate"] - 0.1, 2) - ((string)p["hidden_act"] == "tanh" ? 0 : 0.3);
         var model = Space(("learning_rate", new RangeDomain("loguniform", 1e-6, 1)), ("hidden_dropout_prob", new RangeDomain("uniform", 0, 0.9)),

@@ -12,7 +12,7 @@ public static class Trials
     public static TrialParameters Params(string model, params (string Name, object Value)[] written)
     {
         var specs = ModelCatalog.ParamsOf(model).ToDictionary(s => s.Name);
-        var values = new Dictionary<string, object>();
+        var values = new Dictionary<string, ParamValue>();
         foreach (var (name, value) in written)
         {
             var problem = specs[name].TryNormalize(value, out var normalized);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Config;
 
 namespace RecCluster.Cluster.Leaderboard;
 
@@ -21,12 +22,12 @@ public sealed class LeaderboardActor : ReceiveActor
         Receive<RecordEpoch>(m =>
         {
             if (store.RecordEpoch(m.SweepId, m.Index, m.Attempt, m.Epoch))
-                Publish(new TrialUpdated(m.SweepId, m.Index, m.Attempt, TrialStatus.Running, m.Epoch.Epoch, m.Epoch.Valid, new Dictionary<string, object>()));
+                Publish(new TrialUpdated(m.SweepId, m.Index, m.Attempt, TrialStatus.Running, m.Epoch.Epoch, m.Epoch.Valid, new Dictionary<string, ParamValue>()));
         });
         Receive<RecordResult>(m =>
         {
             store.RecordResult(m.SweepId, m.Index, m.Attempt, m.Status, m.Result, m.Objective);
-            Publish(new TrialUpdated(m.SweepId, m.Index, m.Attempt, m.Status, m.Result.BestEpoch, m.Result.Valid, new Dictionary<string, object>()));
+            Publish(new TrialUpdated(m.SweepId, m.Index, m.Attempt, m.Status, m.Result.BestEpoch, m.Result.Valid, new Dictionary<string, ParamValue>()));
         });
         Receive<SubscribeLeaderboard>(m =>
         {

@@ -1,10 +1,12 @@
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Leaderboard;
 
-public sealed record StoredTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, object> Params, string Status,
+public sealed record StoredTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, ParamValue> Params, string Status,
     int Attempts, int? BestEpoch, int? EpochsRun, double? Objective, double? Seconds, string? Note);
 
 public sealed record LeaderboardRow(StoredTrial Trial, IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test);
@@ -34,21 +36,38 @@ public sealed class LeaderboardStore : IDisposable
         if (readOnly) return;
         Execute("""
             PRAGMA journal_mode = WAL;
-            CREATE TABLE IF NOT EXISTS sweeps (id TEXT PRIMARY KEY, name TEXT NOT NULL, config TEXT NOT NULL, objective TEXT NOT NULL, maximize INTEGER NOT NULL, created TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS sweeps (id TEXT PRIMARY KEY, name TEXT NOT NULL, config TEXT NOT NULL, objective TEXT NOT NULL, maximize INTEGER NOT NULL,
+              created TEXT NOT NULL, config_text TEXT, data_files TEXT);
             CREATE TABLE IF NOT EXISTS trials (sweep TEXT NOT NULL, idx INTEGER NOT NULL, model TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
               attempts INTEGER NOT NULL, best_epoch INTEGER, epochs_run INTEGER, objective REAL, seconds REAL, note TEXT, PRIMARY KEY (sweep, idx));
             CREATE TABLE IF NOT EXISTS metrics (sweep TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
               split TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (sweep, idx, attempt, epoch, split, name));
             """);
+        // Stores made before sweeps kept their text and data hashes gain the columns (empty for their sweeps).
+        var columns = Query("SELECT name FROM pragma_table_info('sweeps')", r => r.GetString(0));
+        foreach (var column in new[] { "config_text", "data_files" }.Except(columns))
+            Execute($"ALTER TABLE sweeps ADD COLUMN {column} TEXT");
     }
 
     public void Dispose() => _db.Dispose();
 
-    public void EnsureSweep(string id, string name, string configPath, string objective, bool maximize) =>
-        Execute("INSERT OR IGNORE INTO sweeps VALUES ($id, $name, $config, $objective, $max, $created)",
-            ("$id", id), ("$name", name), ("$config", configPath), ("$objective", objective), ("$max", maximize ? 1 : 0), ("$created", DateTime.UtcNow.ToString("O")));
+    /// <summary>
+    /// Records a submitted sweep with its text and data files' hashes, unless it is already there; returns the data
+    /// files as first recorded, which every attempt is checked against.
+    /// </summary>
+    public IReadOnlyList<DataFile> EnsureSweep(string id, string name, SweepSource source, Objective objective, IReadOnlyList<DataFile> data)
+    {
+        Execute("""
+            INSERT INTO sweeps VALUES ($id, $name, $config, $objective, $max, $created, $text, $data)
+            ON CONFLICT (id) DO UPDATE SET config_text = COALESCE(config_text, $text), data_files = COALESCE(data_files, $data)
+            """, ("$id", id), ("$name", name), ("$config", source.Path), ("$objective", objective.Metric),
+            ("$max", objective.Maximize ? 1 : 0), ("$created", DateTime.UtcNow.ToString("O")), ("$text", source.Text),
+            ("$data", JsonSerializer.Serialize(data, TrialCodec.Json)));
+        return Query("SELECT data_files FROM sweeps WHERE id = $id",
+            r => JsonSerializer.Deserialize<List<DataFile>>(r.GetString(0), TrialCodec.Json)!, ("$id", id)).Single();
+    }
 
-    public void RecordTrial(string sweep, int index, string model, IReadOnlyDictionary<string, object> values, string status, int attempt, string? note) =>
+    public void RecordTrial(string sweep, int index, string model, IReadOnlyDictionary<string, ParamValue> values, string status, int attempt, string? note) =>
         Execute("""
             INSERT INTO trials (sweep, idx, model, params, status, attempts, note) VALUES ($s, $i, $m, $p, $st, $a, $n)
             ON CONFLICT (sweep, idx) DO UPDATE SET status = $st, attempts = MAX(attempts, $a), note = COALESCE($n, note)
@@ -133,7 +152,7 @@ public sealed class LeaderboardStore : IDisposable
     {
         var rows = Top(sweep, metric, true, int.MaxValue);
         var (useTest, name) = metric.StartsWith("test:") ? (true, metric[5..]) : (false, metric);
-        return [.. rows.GroupBy(r => r.Trial.Params.TryGetValue(param, out var v) ? TrialCodec.Format(v) : "(default)")
+        return [.. rows.GroupBy(r => r.Trial.Params.TryGetValue(param, out var v) ? v.ToString() : "(default)")
             .Select(g =>
             {
                 var values = g.Select(r => (useTest ? r.Test : r.Valid)[name]).ToList();

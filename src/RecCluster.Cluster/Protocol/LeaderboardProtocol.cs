@@ -1,4 +1,5 @@
 using Akka.Actor;
+using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Protocol;
@@ -19,36 +20,38 @@ public static class TrialStatus
 }
 
 /// <summary>A trial started, was retried, or changed status.</summary>
-public sealed record RecordTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, object> Params, string Status, int Attempt, string? Note = null);
+public sealed record RecordTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, ParamValue> Params, string Status, int Attempt,
+    string? Note = null) : IProtocolMessage;
 
 /// <summary>An epoch of one attempt; re-delivery of the same (trial, attempt, epoch) is ignored.</summary>
-public sealed record RecordEpoch(string SweepId, int Index, int Attempt, TrialEpoch Epoch);
+public sealed record RecordEpoch(string SweepId, int Index, int Attempt, TrialEpoch Epoch) : IProtocolMessage;
 
 /// <summary>The final result of a trial attempt, with its final status.</summary>
-public sealed record RecordResult(string SweepId, int Index, int Attempt, string Status, TrialFinished Result, double? Objective);
+public sealed record RecordResult(string SweepId, int Index, int Attempt, string Status, TrialFinished Result, double? Objective) : IProtocolMessage;
 
 /// <summary>Subscribe to <see cref="TrialUpdated"/> notifications.</summary>
-public sealed record SubscribeLeaderboard(IActorRef Subscriber);
+public sealed record SubscribeLeaderboard(IActorRef Subscriber) : IProtocolMessage;
 
 /// <summary>Sent to subscribers after every change that was recorded.</summary>
-public sealed record TrialUpdated(string SweepId, int Index, int Attempt, string Status, int? Epoch, IReadOnlyDictionary<string, double>? Valid, IReadOnlyDictionary<string, object> Params);
+public sealed record TrialUpdated(string SweepId, int Index, int Attempt, string Status, int? Epoch, IReadOnlyDictionary<string, double>? Valid,
+    IReadOnlyDictionary<string, ParamValue> Params) : IProtocolMessage;
 
 /// <summary>Reply to a record message that carried an ack request (used to flush writes before exit).</summary>
-public sealed record Flush;
+public sealed record Flush : IProtocolMessage;
 
-public sealed record Flushed;
+public sealed record Flushed : IProtocolMessage;
 
 /// <summary>Top-k finished trials by a metric ("ndcg@10": validation at the best epoch; "test:ndcg@10"); reply: LeaderboardRows.</summary>
-public sealed record QueryTop(string SweepId, string Metric, bool Maximize, int K);
+public sealed record QueryTop(string SweepId, string Metric, bool Maximize, int K) : IProtocolMessage;
 
-public sealed record LeaderboardRows(IReadOnlyList<Leaderboard.LeaderboardRow> Rows);
+public sealed record LeaderboardRows(IReadOnlyList<Leaderboard.LeaderboardRow> Rows) : IProtocolMessage;
 
 /// <summary>One trial's epochs for every attempt; reply: TrialHistory.</summary>
-public sealed record QueryHistory(string SweepId, int Index);
+public sealed record QueryHistory(string SweepId, int Index) : IProtocolMessage;
 
-public sealed record TrialHistory(IReadOnlyList<Leaderboard.EpochRow> Epochs);
+public sealed record TrialHistory(IReadOnlyList<Leaderboard.EpochRow> Epochs) : IProtocolMessage;
 
 /// <summary>Trials grouped by a hyperparameter's value with mean ± std of a metric; reply: TrialGroups.</summary>
-public sealed record QueryGroups(string SweepId, string Param, string Metric);
+public sealed record QueryGroups(string SweepId, string Param, string Metric) : IProtocolMessage;
 
-public sealed record TrialGroups(IReadOnlyList<Leaderboard.GroupRow> Groups);
+public sealed record TrialGroups(IReadOnlyList<Leaderboard.GroupRow> Groups) : IProtocolMessage;

@@ -1,10 +1,9 @@
-using System.Security.Cryptography;
-using System.Text;
 using Akka.Actor;
 using Akka.Configuration;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Cluster.Workers;
+using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Sweeps;
@@ -15,12 +14,13 @@ namespace RecCluster.Cluster.Sweeps;
 /// </summary>
 public sealed class LocalSweep : IAsyncDisposable
 {
-    public static readonly Config QuietConfig = ConfigurationFactory.ParseString("""
+    /// <summary>The local actor system: quiet, with the protocol serializer a cluster node uses too.</summary>
+    public static readonly Config SystemConfig = ConfigurationFactory.ParseString("""
         # Log only warnings; the CLI shows progress itself.
         akka.loglevel = WARNING
         akka.stdout-loglevel = WARNING
         akka.log-dead-letters = off
-        """);
+        """).WithFallback(ClusterConfigs.Serialization);
 
     private readonly ActorSystem _system;
     private readonly LeaderboardStore _store;
@@ -28,15 +28,16 @@ public sealed class LocalSweep : IAsyncDisposable
 
     public LocalSweep(SweepConfig config, string stateDirectory, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout, IActorRef? subscriber = null, ActorSystem? system = null)
     {
-        SweepId = IdOf(config);
+        SweepId = config.Id;
         _store = new LeaderboardStore(stateDirectory);
-        _store.EnsureSweep(SweepId, config.Experiment.Name, config.Experiment.SourceFile, config.Experiment.Objective.Metric, config.Experiment.Objective.Maximize);
+        var experiment = config.Experiment;
+        var data = _store.EnsureSweep(SweepId, experiment.Name, config.Source, experiment.Objective, DataFile.Of(experiment.Data));
         var previous = _store.Trials(SweepId);
-        _system = system ?? ActorSystem.Create("reccluster", QuietConfig);
+        _system = system ?? ActorSystem.Create("reccluster", SystemConfig);
         OwnsSystem = system is null;
         _leaderboard = _system.ActorOf(LeaderboardActor.Props(_store), $"leaderboard-{SweepId}");
         if (subscriber is not null) _leaderboard.Tell(new SubscribeLeaderboard(subscriber));
-        _coordinator = _system.ActorOf(SweepCoordinator.Props(new SweepPlan(SweepId, config.Experiment.SourceFile, config), _leaderboard, previous), $"coordinator-{SweepId}");
+        _coordinator = _system.ActorOf(SweepCoordinator.Props(new SweepPlan(SweepId, config, data), _leaderboard, previous), $"coordinator-{SweepId}");
         _worker = _system.ActorOf(WorkerAgent.Props(_coordinator, slots, launcher, heartbeatTimeout), $"worker-{SweepId}");
         PreviouslyFinished = previous.Count(t => TrialStatus.IsFinal(t.Status));
     }
@@ -46,13 +47,6 @@ public sealed class LocalSweep : IAsyncDisposable
     public ActorSystem System => _system;
     public LeaderboardStore Store => _store;
     private bool OwnsSystem { get; }
-
-    /// <summary>The sweep's id: its name and a hash of the file's content, so an edited file is a new sweep.</summary>
-    public static string IdOf(SweepConfig config)
-    {
-        var hash = SHA256.HashData(File.ReadAllBytes(config.Experiment.SourceFile));
-        return $"{config.Experiment.Name}-{Convert.ToHexString(hash)[..8].ToLowerInvariant()}";
-    }
 
     public Task<SweepFinished> RunAsync() => _coordinator.Ask<SweepFinished>(new RunSweep(), Timeout.InfiniteTimeSpan);
 

@@ -1,12 +1,13 @@
 using Akka.Actor;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Sweeps;
 
-/// <summary>What a coordinator needs to run one sweep.</summary>
-public sealed record SweepPlan(string SweepId, string ConfigPath, SweepConfig Config)
+/// <summary>What a coordinator needs to run one sweep: its config (with the submitted text) and the data files' recorded hashes.</summary>
+public sealed record SweepPlan(string SweepId, SweepConfig Config, IReadOnlyList<DataFile> Data)
 {
     public string ObjectiveMetric => Config.Experiment.Objective.Metric;
 
@@ -24,10 +25,14 @@ public sealed record SweepPlan(string SweepId, string ConfigPath, SweepConfig Co
 /// </summary>
 public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 {
-    private sealed class Running(TrialSuggestion trial, int attempt, IActorRef worker)
+    /// <summary>Internal timer tick: the time budget is spent. Never leaves this actor.</summary>
+    private sealed record BudgetTick : INoSerializationVerificationNeeded;
+
+    private sealed class Running(TrialSuggestion trial, AttemptId id, IActorRef worker)
     {
         public TrialSuggestion Trial { get; } = trial;
-        public int Attempt { get; } = attempt;
+        public AttemptId Id { get; } = id;
+        public int Attempt => Id.Attempt;
         public IActorRef Worker { get; } = worker;
         public string? StopReason { get; set; }
         public string? Error { get; set; }
@@ -64,7 +69,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         Receive<RunSweep>(_ =>
         {
             _replyTo = Sender;
-            if (plan.Config.TimeBudgetSeconds is { } seconds) Timers.StartSingleTimer("budget", BudgetTick.Instance, TimeSpan.FromSeconds(seconds));
+            if (plan.Config.TimeBudgetSeconds is { } seconds) Timers.StartSingleTimer("budget", new BudgetTick(), TimeSpan.FromSeconds(seconds));
             Dispatch();
         });
         Receive<TrialReported>(OnReport);
@@ -72,17 +77,17 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         Receive<BudgetTick>(_ =>
         {
             _outOfTime = true;
-            foreach (var (index, run) in _running.Where(r => r.Value.StopReason is null))
+            foreach (var run in _running.Values.Where(r => r.StopReason is null))
             {
                 run.StopReason = "time budget";
-                run.Worker.Tell(new StopTrial(index, run.Attempt));
+                run.Worker.Tell(new StopTrial(run.Id));
             }
             Dispatch();
         });
         Receive<AbortSweep>(_ =>
         {
             _aborting = true;
-            foreach (var (index, run) in _running) run.Worker.Tell(new StopTrial(index, run.Attempt, Immediately: true));
+            foreach (var run in _running.Values) run.Worker.Tell(new StopTrial(run.Id, Immediately: true));
             Dispatch();
         });
         Receive<Flushed>(_ => _replyTo?.Tell(new SweepFinished(new SweepSummary(plan.SweepId, _searcher.Total, _completed, _pruned, _failed, _interrupted, _epochs))));
@@ -90,26 +95,27 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
 
     private void OnReport(TrialReported report)
     {
-        if (!_running.TryGetValue(report.Index, out var run) || run.Attempt != report.Attempt) return;
+        if (Current(report.Id) is not { } run) return;
+        var (index, attempt) = (report.Id.Index, report.Id.Attempt);
         switch (report.Event)
         {
             case TrialEpoch epoch:
                 _epochs++;
-                _leaderboard.Tell(new RecordEpoch(_plan.SweepId, report.Index, report.Attempt, epoch));
+                _leaderboard.Tell(new RecordEpoch(_plan.SweepId, index, attempt, epoch));
                 if (epoch.Valid is not null && run.StopReason is null && _plan.Score(epoch.Valid) is { } score)
                 {
-                    var decision = _scheduler.OnResult(report.Index.ToString(), epoch.Epoch, score);
+                    var decision = _scheduler.OnResult(index.ToString(), epoch.Epoch, score);
                     if (decision == TrialDecision.Continue) break;
                     run.StopReason = decision == TrialDecision.Prune ? "pruned" : "max_t";
-                    run.Worker.Tell(new StopTrial(report.Index, report.Attempt));
+                    run.Worker.Tell(new StopTrial(run.Id));
                 }
                 break;
             case TrialFinished result:
                 string status = run.StopReason == "pruned" ? TrialStatus.Pruned : TrialStatus.Completed;
-                _leaderboard.Tell(new RecordResult(_plan.SweepId, report.Index, report.Attempt, status, result,
+                _leaderboard.Tell(new RecordResult(_plan.SweepId, index, attempt, status, result,
                     result.Valid.TryGetValue(_plan.ObjectiveMetric, out var objective) ? objective : null));
                 if (run.StopReason == "time budget")
-                    _leaderboard.Tell(new RecordTrial(_plan.SweepId, report.Index, run.Trial.Model, run.Trial.Params, status, report.Attempt, "stopped by the time budget"));
+                    Record(run.Trial, status, attempt, "stopped by the time budget");
                 if (_plan.Score(result.Valid) is { } finalScore) _searcher.Observe(run.Trial, finalScore);
                 if (status == TrialStatus.Pruned) _pruned++; else _completed++;
                 break;
@@ -119,9 +125,16 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// The running attempt a worker message is about, or null when it is about another sweep or an attempt no
+    /// longer running (a late message from one given up on; its slot was accounted for then).
+    /// </summary>
+    private Running? Current(AttemptId id) => _running.TryGetValue(id.Index, out var run) && run.Id == id ? run : null;
+
     private void OnExit(TrialExited exit)
     {
-        if (!_running.Remove(exit.Index, out var run) || run.Attempt != exit.Attempt) return;
+        if (Current(exit.Id) is not { } run) return;
+        _running.Remove(exit.Id.Index);
         _free.Enqueue((Sender, exit.Slot));
         if (exit.Failure is not null)
         {
@@ -154,9 +167,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers
             if (trial is null) break;
             var (worker, slot) = _free.Dequeue();
             Record(trial, TrialStatus.Running, attempt, null);
-            var spec = new TrialSpec(_plan.ConfigPath, trial.Model, trial.Params, _plan.Config.Resources.CpusPerTrial);
-            worker.Tell(new RunTrial(_plan.SweepId, trial.Index, attempt, spec, slot));
-            _running[trial.Index] = new Running(trial, attempt, worker);
+            var spec = new TrialSpec(_plan.Config.Source, trial.Model, trial.Params, _plan.Config.Resources.CpusPerTrial, _plan.Data);
+            var id = new AttemptId(_plan.SweepId, trial.Index, attempt);
+            worker.Tell(new RunTrial(id, spec, slot));
+            _running[trial.Index] = new Running(trial, id, worker);
         }
         bool nothingLeft = _aborting || _outOfTime || (_exhausted && _retries.Count == 0);
         if (_replyTo is not null && _running.Count == 0 && nothingLeft && !_finishing)

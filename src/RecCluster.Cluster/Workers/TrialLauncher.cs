@@ -42,7 +42,7 @@ public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string
     public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
     {
         Directory.CreateDirectory(specDirectory);
-        var specPath = Path.Combine(specDirectory, $"trial-{run.Index:D4}-attempt-{run.Attempt}.json");
+        var specPath = Path.Combine(specDirectory, $"{run.Id.SweepId}-trial-{run.Id.Index:D4}-attempt-{run.Id.Attempt}.json");
         File.WriteAllText(specPath, TrialCodec.EncodeSpec(run.Spec));
         var start = new ProcessStartInfo(executable)
         {

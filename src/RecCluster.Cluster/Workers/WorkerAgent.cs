@@ -9,23 +9,23 @@ namespace RecCluster.Cluster.Workers;
 /// </summary>
 public sealed class WorkerAgent : ReceiveActor
 {
-    private readonly Dictionary<(int, int), IActorRef> _trials = [];
+    private readonly Dictionary<AttemptId, IActorRef> _trials = [];
 
     public WorkerAgent(IActorRef coordinator, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout)
     {
         Receive<RunTrial>(run =>
         {
-            var supervisor = Context.ActorOf(Akka.Actor.Props.Create(() => new TrialSupervisor(run, launcher, heartbeatTimeout)), $"trial-{run.Index}-{run.Attempt}");
-            _trials[(run.Index, run.Attempt)] = supervisor;
+            var name = $"trial-{run.Id.SweepId}-{run.Id.Index}-{run.Id.Attempt}";
+            _trials[run.Id] = Context.ActorOf(Akka.Actor.Props.Create(() => new TrialSupervisor(run, launcher, heartbeatTimeout)), name);
         });
         Receive<StopTrial>(stop =>
         {
-            if (_trials.TryGetValue((stop.Index, stop.Attempt), out var supervisor)) supervisor.Tell(stop);
+            if (_trials.TryGetValue(stop.Id, out var supervisor)) supervisor.Tell(stop);
         });
         Receive<TrialReported>(report => coordinator.Tell(report));
         Receive<TrialExited>(exit =>
         {
-            _trials.Remove((exit.Index, exit.Attempt));
+            _trials.Remove(exit.Id);
             coordinator.Tell(exit);
         });
         coordinator.Tell(new RegisterWorker(Self, slots));

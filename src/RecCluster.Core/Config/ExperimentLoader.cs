@@ -35,12 +35,13 @@ public static class ExperimentLoader
     }
 
     /// <summary>Loads a sweep: the same sections as a train config plus search, scheduler and resources.</summary>
-    public static SweepConfig LoadSweep(string path)
-    {
-        var (config, source, _) = Parse(path, sweep: true);
-        if (source.Errors.Count > 0) throw new ConfigException(source.Errors);
-        return config!;
-    }
+    public static SweepConfig LoadSweep(string path) => Accepted(Parse(path, sweep: true));
+
+    /// <summary>Loads a sweep from its submitted text (a trial process does this; the file itself is not read).</summary>
+    public static SweepConfig LoadSweep(SweepSource text) => Accepted(Parse(text, sweep: true));
+
+    private static SweepConfig Accepted((SweepConfig? Config, YamlSource Source, YamlNode? DataNode) parsed) =>
+        parsed.Source.Errors.Count > 0 ? throw new ConfigException(parsed.Source.Errors) : parsed.Config!;
 
     /// <summary>
     /// What <c>reccluster validate</c> checks: the file must be a valid sweep, and it is a train config exactly when
@@ -77,12 +78,28 @@ public static class ExperimentLoader
 
     private static (SweepConfig? Config, YamlSource Source, YamlNode? DataNode) Parse(string path, bool sweep)
     {
-        var fullPath = System.IO.Path.GetFullPath(path);
-        var source = YamlSource.Load(path, out var root);
+        SweepSource text;
+        try
+        {
+            text = SweepSource.Read(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var unreadable = new YamlSource(path);
+            unreadable.Error(1, 1, $"cannot read the file: {e.Message}");
+            return (null, unreadable, null);
+        }
+        return Parse(text, sweep);
+    }
+
+    private static (SweepConfig? Config, YamlSource Source, YamlNode? DataNode) Parse(SweepSource text, bool sweep)
+    {
+        var path = text.Path;
+        var source = YamlSource.Parse(path, text.Text, out var root);
         if (root is null) return (null, source, null);
         var top = source.Mapping(root, "the config", TopKeys);
         if (top is null) return (null, source, null);
-        var folder = System.IO.Path.GetDirectoryName(fullPath)!;
+        var folder = System.IO.Path.GetDirectoryName(path)!;
 
         string name = top.TryGetValue("name", out var n) ? source.String(n.Value, "name") ?? "" : System.IO.Path.GetFileNameWithoutExtension(path);
         if (top.TryGetValue("split", out var split) && source.String(split.Value, "split") is { } s && s != "leave_one_out")
@@ -104,10 +121,10 @@ public static class ExperimentLoader
             return (null, source, dataNode);
         var fixedModels = models.Where(m => m.IsFixed).Select(m => new ModelConfig(m.Name,
             m.Resolve(m.Space.ToDictionary(kv => kv.Key, kv => ((FixedDomain)kv.Value).Value)))).ToList();
-        var experiment = new ExperimentConfig(name, fullPath, data, evaluation, objective, fixedModels);
+        var experiment = new ExperimentConfig(name, path, data, evaluation, objective, fixedModels);
         var sections = sweepSections ?? SweepSections.Defaults;
         return (new SweepConfig(experiment, models, sections.Search, sections.Scheduler, sections.Resources, sections.MaxConcurrentTrials,
-            sections.MaxFailures, sections.TimeBudgetSeconds), source, dataNode);
+            sections.MaxFailures, sections.TimeBudgetSeconds, text), source, dataNode);
     }
 
     private static YamlNode? Require(YamlSource source, Dictionary<string, (YamlNode Key, YamlNode Value)> map, string key, YamlNode parent)

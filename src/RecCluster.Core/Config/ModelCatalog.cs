@@ -95,7 +95,7 @@ public static class ModelCatalog
     }
 
     /// <summary>Fills values that default from other hyperparameters.</summary>
-    public static object DerivedDefault(string name, IReadOnlyDictionary<string, object> values) => name switch
+    public static ParamValue DerivedDefault(string name, IReadOnlyDictionary<string, ParamValue> values) => name switch
     {
         "negative_samples_count" => (string)values["loss_type"] == "CE" ? 0L : 1L,
         _ => throw new InvalidOperationException($"no derived default for {name}"),

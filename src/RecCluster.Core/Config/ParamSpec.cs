@@ -11,7 +11,7 @@ public enum ParamKind { Int, Float, Bool, Choice }
 public sealed record ParamSpec(
     string Name,
     ParamKind Kind,
-    object? Default,
+    ParamValue? Default,
     string Help,
     double? Min = null,
     double? Max = null,
@@ -19,10 +19,13 @@ public sealed record ParamSpec(
     bool MaxExclusive = false,
     IReadOnlyList<string>? Choices = null)
 {
-    /// <summary>Checks and normalises a value parsed from YAML; returns an error message or null.</summary>
-    public string? TryNormalize(object value, out object normalized)
+    /// <summary>
+    /// Checks a raw scalar parsed from YAML or JSON (long, double, bool or string) and gives it this parameter's
+    /// kind; returns an error message or null.
+    /// </summary>
+    public string? TryNormalize(object value, out ParamValue normalized)
     {
-        normalized = value;
+        normalized = false;
         switch (Kind)
         {
             case ParamKind.Int:
@@ -37,7 +40,9 @@ public sealed record ParamSpec(
                 normalized = d;
                 return CheckRange(d);
             case ParamKind.Bool:
-                return value is bool ? null : $"'{Name}' must be true or false, got {Describe(value)}";
+                if (value is not bool flag) return $"'{Name}' must be true or false, got {Describe(value)}";
+                normalized = flag;
+                return null;
             case ParamKind.Choice:
                 var text = value switch { string s => s, bool b => b ? "true" : "false", _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "" };
                 var match = Choices!.FirstOrDefault(c => string.Equals(c, text, StringComparison.OrdinalIgnoreCase));

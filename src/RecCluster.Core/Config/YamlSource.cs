@@ -16,41 +16,35 @@ public sealed class YamlSource(string file)
     public string File { get; } = file;
     public IReadOnlyList<ConfigError> Errors => _errors;
 
-    public static YamlSource Load(string path, out YamlNode? root)
+    /// <summary>Parses YAML <paramref name="text"/>; problems are reported against <paramref name="file"/>.</summary>
+    public static YamlSource Parse(string file, string text, out YamlNode? root)
     {
-        var source = new YamlSource(path);
+        var source = new YamlSource(file);
         root = null;
+        using var reader = new StringReader(text);
+        var scanner = new Scanner(reader);
+        var parser = new CollectionTracker(new Parser(scanner));
+        var stream = new YamlStream();
         try
         {
-            using var reader = new StreamReader(path);
-            var scanner = new Scanner(reader);
-            var parser = new CollectionTracker(new Parser(scanner));
-            var stream = new YamlStream();
-            try
-            {
-                stream.Load(parser);
-            }
-            catch (YamlException e)
-            {
-                source.Error((int)e.Start.Line, (int)e.Start.Column, $"invalid YAML: {(e.InnerException ?? e).Message}");
-                return source;
-            }
-            catch (Exception e) when (e is not IOException)
-            {
-                // YamlDotNet's scanner throws other exceptions than YamlException on some unclosed collections
-                // (InvalidOperationException, even a bare Exception): still the user's text, so say where it breaks.
-                source.Error(parser.Unclosed(scanner.CurrentPosition));
-                return source;
-            }
-            if (stream.Documents.Count == 0) source.Error(1, 1, "the file is empty");
-            else root = stream.Documents[0].RootNode;
-            if (stream.Documents.Count > 1)
-                source.Error(stream.Documents[1].RootNode, "a config file holds one YAML document; a second one ('---') starts here");
+            stream.Load(parser);
         }
-        catch (IOException e)
+        catch (YamlException e)
         {
-            source.Error(1, 1, $"cannot read the file: {e.Message}");
+            source.Error((int)e.Start.Line, (int)e.Start.Column, $"invalid YAML: {(e.InnerException ?? e).Message}");
+            return source;
         }
+        catch (Exception)
+        {
+            // YamlDotNet's scanner throws other exceptions than YamlException on some unclosed collections
+            // (InvalidOperationException, even a bare Exception): still the user's text, so say where it breaks.
+            source.Error(parser.Unclosed(scanner.CurrentPosition));
+            return source;
+        }
+        if (stream.Documents.Count == 0) source.Error(1, 1, "the file is empty");
+        else root = stream.Documents[0].RootNode;
+        if (stream.Documents.Count > 1)
+            source.Error(stream.Documents[1].RootNode, "a config file holds one YAML document; a second one ('---') starts here");
         return source;
     }
 

@@ -12,18 +12,18 @@ public abstract record Domain
     public static readonly IReadOnlyList<string> Kinds = ["grid", "choice", "uniform", "quniform", "loguniform", "randint"];
 
     /// <summary>Draws a value, already normalised to the parameter's type.</summary>
-    public abstract object Sample(Random random, ParamSpec spec);
+    public abstract ParamValue Sample(Random random, ParamSpec spec);
 }
 
-public sealed record FixedDomain(object Value) : Domain
+public sealed record FixedDomain(ParamValue Value) : Domain
 {
-    public override object Sample(Random random, ParamSpec spec) => Value;
+    public override ParamValue Sample(Random random, ParamSpec spec) => Value;
 }
 
 /// <summary>Finite values: every one is tried by grid search; drawn uniformly by random search.</summary>
-public sealed record CategoricalDomain(IReadOnlyList<object> Values, bool IsGrid) : Domain
+public sealed record CategoricalDomain(IReadOnlyList<ParamValue> Values, bool IsGrid) : Domain
 {
-    public override object Sample(Random random, ParamSpec spec) => Values[random.Next(Values.Count)];
+    public override ParamValue Sample(Random random, ParamSpec spec) => Values[random.Next(Values.Count)];
 }
 
 /// <summary>A numeric range: uniform, quantised (step Q) or log-uniform; integers for int parameters.</summary>
@@ -31,17 +31,17 @@ public sealed record RangeDomain(string Kind, double Low, double High, double Q 
 {
     public bool IsLog => Kind == "loguniform";
 
-    public override object Sample(Random random, ParamSpec spec) => FromInternal(ToInternal(Low) + random.NextDouble() * (ToInternal(High) - ToInternal(Low)), spec);
+    public override ParamValue Sample(Random random, ParamSpec spec) => FromInternal(ToInternal(Low) + random.NextDouble() * (ToInternal(High) - ToInternal(Low)), spec);
 
     /// <summary>The space a Parzen estimator works in: log for log-uniform ranges.</summary>
     public double ToInternal(double v) => IsLog ? Math.Log(v) : v;
 
-    public object FromInternal(double x, ParamSpec spec)
+    public ParamValue FromInternal(double x, ParamSpec spec)
     {
         double v = IsLog ? Math.Exp(x) : x;
         v = Math.Clamp(v, Low, High);
         if (Kind == "quniform") v = Math.Clamp(Low + Math.Round((v - Low) / Q) * Q, Low, High);
         if (Kind == "randint") return (long)Math.Min(Math.Floor(v), High - 1);
-        return spec.Kind == ParamKind.Int ? (long)Math.Round(v) : v;
+        return spec.Kind == ParamKind.Int ? (long)Math.Round(v) : (ParamValue)v;
     }
 }

@@ -35,7 +35,7 @@ public static class DomainParser
         }
     }
 
-    private static object? Value(YamlSource source, ParamSpec spec, YamlScalarNode scalar)
+    private static ParamValue? Value(YamlSource source, ParamSpec spec, YamlScalarNode scalar)
     {
         var raw = YamlSource.ScalarValue(scalar);
         if (raw is null) { source.Error(scalar, $"'{spec.Name}' has no value"); return null; }
@@ -52,7 +52,7 @@ public static class DomainParser
             source.Error(list, $"'{spec.Name}': an empty {(isGrid ? "grid" : "choice")} has nothing to try");
             return null;
         }
-        var values = new List<object>();
+        var values = new List<ParamValue>();
         foreach (var item in list.Children)
         {
             if (item is not YamlScalarNode scalar) { source.Error(item, $"'{spec.Name}': list items must be plain values"); continue; }
@@ -125,14 +125,14 @@ public static class DomainParser
         }
     }
 
-    private static IEnumerable<Dictionary<string, object>> Combinations(ModelSpace model, Dictionary<string, ParamSpec> specs)
+    private static IEnumerable<Dictionary<string, ParamValue>> Combinations(ModelSpace model, Dictionary<string, ParamSpec> specs)
     {
         var random = new Random(0);
         var grid = model.Space.Where(kv => kv.Value is CategoricalDomain).ToList();
-        IEnumerable<Dictionary<string, object>> combos = [new Dictionary<string, object>()];
+        IEnumerable<Dictionary<string, ParamValue>> combos = [new Dictionary<string, ParamValue>()];
         foreach (var (name, domain) in grid)
-            combos = combos.SelectMany(c => ((CategoricalDomain)domain).Values.Select(v => new Dictionary<string, object>(c) { [name] = v }));
-        foreach (var combo in combos.Concat(Enumerable.Range(0, 32).Select(_ => new Dictionary<string, object>())))
+            combos = combos.SelectMany(c => ((CategoricalDomain)domain).Values.Select(v => new Dictionary<string, ParamValue>(c) { [name] = v }));
+        foreach (var combo in combos.Concat(Enumerable.Range(0, 32).Select(_ => new Dictionary<string, ParamValue>())))
         {
             foreach (var (name, domain) in model.Space)
                 if (!combo.ContainsKey(name)) combo[name] = domain.Sample(random, specs[name]);
@@ -140,7 +140,7 @@ public static class DomainParser
         }
     }
 
-    private static string Describe(Dictionary<string, object> values, ModelSpace model) =>
+    private static string Describe(Dictionary<string, ParamValue> values, ModelSpace model) =>
         string.Join(", ", values.Where(kv => model.Space[kv.Key] is not FixedDomain)
-            .Select(kv => $"{kv.Key}={Convert.ToString(kv.Value, CultureInfo.InvariantCulture)}"));
+            .Select(kv => $"{kv.Key}={kv.Value}"));
 }

@@ -3,7 +3,7 @@ using RecCluster.Core.Config;
 namespace RecCluster.Core.Sweeps;
 
 /// <summary>One trial proposed by a search: its place in the search order and the values written for it.</summary>
-public sealed record TrialSuggestion(int Index, string Model, IReadOnlyDictionary<string, object> Params);
+public sealed record TrialSuggestion(int Index, string Model, IReadOnlyDictionary<string, ParamValue> Params);
 
 /// <summary>
 /// Proposes trials. Scores given to <see cref="Observe"/> are oriented so that higher is better.
@@ -29,10 +29,10 @@ public static class Searchers
         _ => new RoundRobinSearcher(models, search),
     };
 
-    internal static Dictionary<string, object> Draw(ModelSpace model, Random random, Func<string, Domain, object?>? chooser = null)
+    internal static Dictionary<string, ParamValue> Draw(ModelSpace model, Random random, Func<string, Domain, ParamValue?>? chooser = null)
     {
         var specs = ModelCatalog.ParamsOf(model.Name).ToDictionary(s => s.Name);
-        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        var values = new Dictionary<string, ParamValue>(StringComparer.Ordinal);
         foreach (var (name, domain) in model.Space)
             values[name] = chooser?.Invoke(name, domain) ?? domain.Sample(random, specs[name]);
         return values;
@@ -42,7 +42,7 @@ public static class Searchers
 /// <summary>Every combination of grid values, repeated; other spaces are drawn for each trial.</summary>
 public sealed class GridSearcher : ISearcher
 {
-    private readonly List<(ModelSpace Model, Dictionary<string, object> Grid)> _points = [];
+    private readonly List<(ModelSpace Model, Dictionary<string, ParamValue> Grid)> _points = [];
     private readonly Random _random;
     private int _next;
 
@@ -52,9 +52,9 @@ public sealed class GridSearcher : ISearcher
         for (int r = 0; r < repeats; r++)
         foreach (var model in models)
         {
-            IEnumerable<Dictionary<string, object>> combos = [new Dictionary<string, object>(StringComparer.Ordinal)];
+            IEnumerable<Dictionary<string, ParamValue>> combos = [new Dictionary<string, ParamValue>(StringComparer.Ordinal)];
             foreach (var (name, domain) in model.Space.Where(kv => kv.Value is CategoricalDomain { IsGrid: true }))
-                combos = combos.SelectMany(c => ((CategoricalDomain)domain).Values.Select(v => new Dictionary<string, object>(c, StringComparer.Ordinal) { [name] = v }));
+                combos = combos.SelectMany(c => ((CategoricalDomain)domain).Values.Select(v => new Dictionary<string, ParamValue>(c, StringComparer.Ordinal) { [name] = v }));
             _points.AddRange(combos.Select(c => (model, c)));
         }
     }

@@ -22,10 +22,13 @@ public sealed record ModelSpace(string Name, IReadOnlyDictionary<string, Domain>
 {
     public bool IsFixed => Space.Values.All(d => d is FixedDomain);
 
-    public TrialParameters Resolve(IReadOnlyDictionary<string, object> values) => TrialParameters.Resolve(Name, values);
+    public TrialParameters Resolve(IReadOnlyDictionary<string, ParamValue> values) => TrialParameters.Resolve(Name, values);
 }
 
-/// <summary>A sweep: the experiment sections shared with train configs plus search, scheduling and resources.</summary>
+/// <summary>
+/// A sweep: the experiment sections shared with train configs plus search, scheduling and resources, and the text
+/// it was parsed from.
+/// </summary>
 public sealed record SweepConfig(
     ExperimentConfig Experiment,
     IReadOnlyList<ModelSpace> Models,
@@ -34,10 +37,14 @@ public sealed record SweepConfig(
     ResourcesConfig Resources,
     int MaxConcurrentTrials,
     int MaxFailures,
-    double? TimeBudgetSeconds)
+    double? TimeBudgetSeconds,
+    SweepSource Source)
 {
+    /// <summary>The sweep's id: its name and a hash of its text.</summary>
+    public string Id => Source.IdFor(Experiment.Name);
+
     /// <summary>The experiment one trial runs: this sweep's sections with one model and the values drawn for it.</summary>
-    public ExperimentConfig TrialExperiment(string model, IReadOnlyDictionary<string, object> values) =>
+    public ExperimentConfig TrialExperiment(string model, IReadOnlyDictionary<string, ParamValue> values) =>
         Experiment with { Models = [new ModelConfig(model, TrialParameters.Resolve(model, values))] };
 }
 

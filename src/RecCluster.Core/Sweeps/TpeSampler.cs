@@ -14,14 +14,14 @@ public sealed class TpeSampler(ModelSpace model, Random random, int startup)
     private const int Candidates = 24;
     private const double Gamma = 0.25;
     private readonly Dictionary<string, ParamSpec> _specs = ModelCatalog.ParamsOf(model.Name).ToDictionary(s => s.Name);
-    private readonly List<(IReadOnlyDictionary<string, object> Params, double Score)> _observed = [];
+    private readonly List<(IReadOnlyDictionary<string, ParamValue> Params, double Score)> _observed = [];
 
-    public void Observe(IReadOnlyDictionary<string, object> values, double score)
+    public void Observe(IReadOnlyDictionary<string, ParamValue> values, double score)
     {
         if (!double.IsNaN(score)) _observed.Add((values, score));
     }
 
-    public Dictionary<string, object> Suggest()
+    public Dictionary<string, ParamValue> Suggest()
     {
         if (_observed.Count < startup) return Searchers.Draw(model, random);
         var ranked = _observed.OrderByDescending(o => o.Score).ToList();
@@ -36,9 +36,9 @@ public sealed class TpeSampler(ModelSpace model, Random random, int startup)
         });
     }
 
-    private object Categorical(string name, CategoricalDomain domain, List<IReadOnlyDictionary<string, object>> good, List<IReadOnlyDictionary<string, object>> bad)
+    private ParamValue Categorical(string name, CategoricalDomain domain, List<IReadOnlyDictionary<string, ParamValue>> good, List<IReadOnlyDictionary<string, ParamValue>> bad)
     {
-        double[] Weights(List<IReadOnlyDictionary<string, object>> set)
+        double[] Weights(List<IReadOnlyDictionary<string, ParamValue>> set)
         {
             var w = domain.Values.Select(v => 1.0 + set.Count(p => Equals(p[name], v))).ToArray();
             double total = w.Sum();
@@ -57,11 +57,11 @@ public sealed class TpeSampler(ModelSpace model, Random random, int startup)
         return domain.Values[best];
     }
 
-    private object Numeric(string name, RangeDomain domain, List<IReadOnlyDictionary<string, object>> good, List<IReadOnlyDictionary<string, object>> bad)
+    private ParamValue Numeric(string name, RangeDomain domain, List<IReadOnlyDictionary<string, ParamValue>> good, List<IReadOnlyDictionary<string, ParamValue>> bad)
     {
         double lo = domain.ToInternal(domain.Low), hi = domain.ToInternal(domain.High);
-        var l = new Parzen([.. good.Select(p => domain.ToInternal(Convert.ToDouble(p[name])))], lo, hi);
-        var g = new Parzen([.. bad.Select(p => domain.ToInternal(Convert.ToDouble(p[name])))], lo, hi);
+        var l = new Parzen([.. good.Select(p => domain.ToInternal((double)p[name]))], lo, hi);
+        var g = new Parzen([.. bad.Select(p => domain.ToInternal((double)p[name]))], lo, hi);
         double best = l.Sample(random), bestRatio = double.NegativeInfinity;
         for (int k = 0; k < Candidates; k++)
         {

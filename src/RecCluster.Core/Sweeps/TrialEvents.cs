@@ -1,11 +1,16 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using RecCluster.Core.Config;
 
 namespace RecCluster.Core.Sweeps;
 
-/// <summary>What a running trial reports, one JSON object per line on its stdout.</summary>
+/// <summary>What a running trial reports, one JSON object per line on its stdout ("type" says which).</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "type")]
+[JsonDerivedType(typeof(TrialHeartbeat), "heartbeat")]
+[JsonDerivedType(typeof(TrialEpoch), "epoch")]
+[JsonDerivedType(typeof(TrialFinished), "finished")]
+[JsonDerivedType(typeof(TrialError), "error")]
 public abstract record TrialEvent;
 
 /// <summary>Sent while an epoch is in progress, so a silent (hung) trial can be told from a slow one.</summary>
@@ -20,24 +25,29 @@ public sealed record TrialFinished(string Status, string Device, int BestEpoch, 
 
 public sealed record TrialError(string Message) : TrialEvent;
 
-/// <summary>Everything a trial process needs: the sweep file, the model and its hyperparameter values.</summary>
-public sealed record TrialSpec(string ConfigPath, string Model, IReadOnlyDictionary<string, object> Params, int Threads);
+/// <summary>
+/// Everything a trial process needs: the sweep's submitted text, the model, its hyperparameter values, and the
+/// data files with the hashes recorded at submission.
+/// </summary>
+public sealed record TrialSpec(SweepSource Sweep, string Model, IReadOnlyDictionary<string, ParamValue> Params, int Threads,
+    IReadOnlyList<DataFile> Data);
 
 /// <summary>JSON-lines encoding of trial events and specs, shared by the trial process and the worker.</summary>
 public static class TrialCodec
 {
-    public static string Encode(TrialEvent e) => (e switch
+    /// <summary>
+    /// snake_case names; a missing or null required member is an error, not a default (a truncated line is no event).
+    /// NaN metrics are written as "NaN".
+    /// </summary>
+    public static readonly JsonSerializerOptions Json = new()
     {
-        TrialHeartbeat => new JsonObject { ["type"] = "heartbeat" },
-        TrialEpoch x => new JsonObject { ["type"] = "epoch", ["epoch"] = x.Epoch, ["loss"] = x.Loss, ["valid"] = x.Valid is null ? null : Metrics(x.Valid) },
-        TrialFinished x => new JsonObject
-        {
-            ["type"] = "finished", ["status"] = x.Status, ["device"] = x.Device, ["best_epoch"] = x.BestEpoch, ["epochs_run"] = x.EpochsRun,
-            ["valid"] = Metrics(x.Valid), ["test"] = Metrics(x.Test), ["seconds"] = x.Seconds,
-        },
-        TrialError x => new JsonObject { ["type"] = "error", ["message"] = x.Message },
-        _ => throw new ArgumentOutOfRangeException(nameof(e)),
-    }).ToJsonString();
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
+    };
+
+    public static string Encode(TrialEvent e) => JsonSerializer.Serialize(e, Json);
 
     /// <summary>Parses one line; anything that is not a trial event (e.g. a stray library message) gives null.</summary>
     public static TrialEvent? Decode(string line)
@@ -45,62 +55,41 @@ public static class TrialCodec
         if (!line.StartsWith('{')) return null;
         try
         {
-            var o = JsonNode.Parse(line)!.AsObject();
-            return (string?)o["type"] switch
-            {
-                "heartbeat" => new TrialHeartbeat(),
-                "epoch" => new TrialEpoch((int)o["epoch"]!, (double)o["loss"]!, o["valid"] is JsonObject v ? Metrics(v) : null),
-                "finished" => new TrialFinished((string)o["status"]!, (string)o["device"]!, (int)o["best_epoch"]!, (int)o["epochs_run"]!,
-                    Metrics(o["valid"]!.AsObject()), Metrics(o["test"]!.AsObject()), (double)o["seconds"]!),
-                "error" => new TrialError((string)o["message"]!),
-                _ => null,
-            };
+            return JsonSerializer.Deserialize<TrialEvent>(line, Json);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException)
+        catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             return null;
         }
     }
 
-    public static string EncodeSpec(TrialSpec spec) => new JsonObject
-    {
-        ["config"] = spec.ConfigPath, ["model"] = spec.Model, ["threads"] = spec.Threads, ["params"] = Params(spec.Params),
-    }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    public static string EncodeSpec(TrialSpec spec) =>
+        JsonSerializer.Serialize(spec, new JsonSerializerOptions(Json) { WriteIndented = true });
 
-    public static TrialSpec DecodeSpec(string json)
-    {
-        var o = JsonNode.Parse(json)!.AsObject();
-        var model = (string)o["model"]!;
-        return new TrialSpec((string)o["config"]!, model, ParseParams(model, o["params"]!.AsObject()), (int)o["threads"]!);
-    }
+    public static TrialSpec DecodeSpec(string json) => JsonSerializer.Deserialize<TrialSpec>(json, Json)!;
 
-    public static JsonObject Params(IReadOnlyDictionary<string, object> values) =>
-        new(values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)(kv.Value switch
-        {
-            long l => JsonValue.Create(l),
-            double d => JsonValue.Create(d),
-            bool b => JsonValue.Create(b),
-            string s => JsonValue.Create(s),
-            var other => throw new ArgumentException($"unsupported hyperparameter value {other}"),
-        }))));
+    public static JsonObject Params(IReadOnlyDictionary<string, ParamValue> values) =>
+        new(values.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => KeyValuePair.Create(kv.Key, JsonSerializer.SerializeToNode(kv.Value, Json))));
 
-    /// <summary>Reads hyperparameter values back with the types their specifications expect.</summary>
-    public static Dictionary<string, object> ParseParams(string model, JsonObject values)
+    /// <summary>
+    /// Reads stored hyperparameter values back with the kinds their specifications expect (rows written before
+    /// floats kept their fraction hold 1 for 1.0).
+    /// </summary>
+    public static Dictionary<string, ParamValue> ParseParams(string model, JsonObject values)
     {
         var specs = ModelCatalog.ParamsOf(model).ToDictionary(s => s.Name);
-        var result = new Dictionary<string, object>(StringComparer.Ordinal);
+        var result = new Dictionary<string, ParamValue>(StringComparer.Ordinal);
         foreach (var (name, node) in values)
         {
             if (!specs.TryGetValue(name, out var spec)) throw new FormatException($"unknown hyperparameter '{name}' for {model}");
-            var element = node!.GetValue<JsonElement>();
-            object raw = element.ValueKind switch
+            object raw = node.Deserialize<ParamValue>(Json) switch
             {
-                JsonValueKind.String => element.GetString()!,
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                JsonValueKind.Number when element.TryGetInt64(out var l) && !element.GetRawText().Contains('.') && !element.GetRawText().Contains('e') => l,
-                JsonValueKind.Number => element.GetDouble(),
-                _ => throw new FormatException($"'{name}' has an unsupported value"),
+                ParamValue.Int i => i.Value,
+                ParamValue.Float f => f.Value,
+                ParamValue.Bool b => b.Value,
+                ParamValue.Text t => t.Value,
+                _ => throw new FormatException($"'{name}' has no value"),
             };
             if (spec.TryNormalize(raw, out var normalized) is { } problem) throw new FormatException(problem);
             result[name] = normalized;
@@ -110,9 +99,4 @@ public static class TrialCodec
 
     public static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>
         new(metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 6))));
-
-    private static Dictionary<string, double> Metrics(JsonObject o) =>
-        o.ToDictionary(kv => kv.Key, kv => (double)kv.Value!, StringComparer.Ordinal);
-
-    public static string Format(object value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
 }

@@ -1,0 +1,99 @@
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using RecCluster.Cluster.Leaderboard;
+using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Config;
+using RecCluster.Core.Sweeps;
+
+namespace RecCluster.Cluster.Tests;
+
+public sealed class ProtocolSerializerTests() : TestKit(TestSystems.SerializeMessages)
+{
+    private static readonly Dictionary<string, ParamValue> Params = new()
+    {
+        ["learning_rate"] = 0.001, ["weight_decay"] = 1.0, ["hidden_size"] = 64L, ["loss_type"] = "CE", ["append_item_features"] = false,
+    };
+    private static readonly Dictionary<string, double> Metrics = new() { ["ndcg@10"] = 0.123456789012, ["hr@10"] = double.NaN };
+    private static readonly AttemptId Attempt = new("t-1a2b3c4d", 3, 2);
+    private static readonly Slot Gpu = new("gpu0.1", "0");
+    private static readonly TrialFinished Finished = new("early_stopped", "cuda", 7, 12, Metrics, Metrics, 81.5);
+    private static readonly StoredTrial Stored = new("t-1a2b3c4d", 3, "sasrec", Params, TrialStatus.Completed, 2, 7, 12, 0.4, 81.5, null);
+
+    /// <summary>One filled-in instance of every protocol message.</summary>
+    private IEnumerable<IProtocolMessage> Samples(IActorRef actor) =>
+    [
+        new RegisterWorker(actor, [Gpu, new Slot("cpu0", null)]),
+        new RunTrial(Attempt, new TrialSpec(new SweepSource("/sweeps/t.yaml", "name: t\n"), "sasrec", Params, 4,
+            [new DataFile("/data/ml.inter", new string('a', 64))]), Gpu),
+        new StopTrial(Attempt, Immediately: true),
+        new TrialReported(Attempt, new TrialEpoch(5, 0.25, Metrics)),
+        new TrialExited(Attempt, Gpu, "trial process exited with code 137"),
+        new RunSweep(),
+        new AbortSweep(),
+        new SweepFinished(new SweepSummary("t-1a2b3c4d", 9, 6, 2, 1, 0, 120)),
+        new RecordTrial("t-1a2b3c4d", 3, "sasrec", Params, TrialStatus.Pending, 2, "attempt 1 failed"),
+        new RecordEpoch("t-1a2b3c4d", 3, 2, new TrialEpoch(1, 1.5, null)),
+        new RecordResult("t-1a2b3c4d", 3, 2, TrialStatus.Completed, Finished, 0.4),
+        new SubscribeLeaderboard(actor),
+        new TrialUpdated("t-1a2b3c4d", 3, 2, TrialStatus.Running, 4, Metrics, Params),
+        new Flush(),
+        new Flushed(),
+        new QueryTop("t-1a2b3c4d", "test:ndcg@10", true, 5),
+        new LeaderboardRows([new LeaderboardRow(Stored, Metrics, Metrics)]),
+        new QueryHistory("t-1a2b3c4d", 3),
+        new TrialHistory([new EpochRow(1, 1, null, Metrics), new EpochRow(2, 1, 0.5, new Dictionary<string, double>())]),
+        new QueryGroups("t-1a2b3c4d", "hidden_size", "ndcg@10"),
+        new TrialGroups([new GroupRow("64", 3, 0.3, 0.01)]),
+    ];
+
+    public static TheoryData<string> Manifests() => [.. ProtocolSerializer.Messages.Keys.Order()];
+
+    [Fact]
+    public void Every_protocol_message_has_a_sample()
+    {
+        Assert.Equal(ProtocolSerializer.Messages.Keys.Order(), Samples(TestActor).Select(m => m.GetType().Name).Order());
+    }
+
+    [Theory]
+    [MemberData(nameof(Manifests))]
+    public void The_message_round_trips_through_the_protocol_serializer(string manifest)
+    {
+        var message = Samples(TestActor).Single(m => m.GetType().Name == manifest);
+        var serializer = Assert.IsType<ProtocolSerializer>(Sys.Serialization.FindSerializerFor(message));
+        var copy = Sys.Serialization.Deserialize(serializer.ToBinary(message), serializer.Identifier, serializer.Manifest(message));
+        Assert.IsType(message.GetType(), copy);
+        switch ((message, copy))
+        {
+            case (RegisterWorker sent, RegisterWorker read):
+                Assert.Equal(sent.Worker, read.Worker);   // resolved back to the same actor
+                Assert.Equal(sent.Slots, read.Slots);
+                break;
+            case (SubscribeLeaderboard sent, SubscribeLeaderboard read):
+                Assert.Equal(sent.Subscriber, read.Subscriber);
+                break;
+            default:
+                Assert.Equivalent(message, copy, strict: true);
+                break;
+        }
+    }
+
+    [Fact]
+    public void Parameter_values_keep_their_kind_and_metrics_their_precision()
+    {
+        var sent = new TrialUpdated("s", 0, 1, TrialStatus.Running, 1, Metrics, Params);
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(sent);
+        var read = (TrialUpdated)serializer.FromBinary(serializer.ToBinary(sent), serializer.Manifest(sent));
+        Assert.Equal(Params, read.Params);   // record equality: 1.0 stays a float, 64 a whole number
+        Assert.IsType<ParamValue.Float>(read.Params["weight_decay"]);
+        Assert.Equal(0.123456789012, read.Valid!["ndcg@10"]);
+        Assert.True(double.IsNaN(read.Valid["hr@10"]));
+    }
+
+    [Fact]
+    public void An_unknown_manifest_is_a_serialization_error_for_that_message_only()
+    {
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(new Flush());
+        Assert.Throws<SerializationException>(() => serializer.FromBinary("{}"u8.ToArray(), "System.Diagnostics.Process"));
+    }
+}
