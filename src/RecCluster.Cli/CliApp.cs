@@ -27,6 +27,7 @@ public static class CliApp
         root.Subcommands.Add(TrialCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(LeaderboardCommand.Create());
+        root.Subcommands.Add(NodeCommand.Create());
         return root;
     }
 }

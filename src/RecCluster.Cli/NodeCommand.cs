@@ -1,0 +1,207 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Akka.Remote;
+using RecCluster.Cluster.Nodes;
+
+namespace RecCluster.Cli;
+
+/// <summary>
+/// <c>reccluster node coordinator|worker</c>: a long-lived Akka.Cluster member. Every flag can also come from an environment
+/// variable (for containers); a flag wins over its variable.
+/// </summary>
+public static class NodeCommand
+{
+    /// <summary>Exit code of a node that the split-brain resolver (or an operator) downed.</summary>
+    public const int Downed = 3;
+
+    private sealed record CommonOptions(
+        Option<string?> Host, Option<int?> Port, Option<string?> Seeds, Option<FileInfo?> Config);
+
+    public static Command Create()
+    {
+        var command = new Command("node", "Run a cluster node: the coordinator, or a worker offering trial slots. Prints JSON event lines " +
+            "on stdout ({\"event\":\"up\",...} once Up, member-up/-unreachable/-removed, rejoining, stopped) and logs on stderr; " +
+            $"SIGTERM or Ctrl+C leaves the cluster and exits 0; a downed node exits {Downed}.");
+        command.Subcommands.Add(Coordinator());
+        command.Subcommands.Add(Worker());
+        return command;
+    }
+
+    private static Command Coordinator()
+    {
+        var state = new Option<DirectoryInfo?>("--state")
+        {
+            Description = "State folder of the coordinator (required; env RECCLUSTER_STATE).",
+        };
+        var http = new Option<string?>("--http")
+        {
+            Description = "Reserved for the HTTP API address (ADDR:PORT); not available yet.",
+        };
+        var common = Common("4053, from cluster-config/coordinator.conf", "the coordinator itself");
+        var command = new Command("coordinator",
+            "Run the coordinator node: the cluster's seed by default; it will host the sweep manager.");
+        foreach (var option in new Option[] { state, http, common.Host, common.Port, common.Seeds, common.Config })
+            command.Options.Add(option);
+        command.SetAction(parse => Guarded(parse, () =>
+        {
+            if (parse.GetValue(http) is not null)
+                throw new UsageException("--http is reserved for the HTTP API, which is not available yet");
+            var folder = parse.GetValue(state)?.FullName ?? Env("RECCLUSTER_STATE")
+                ?? throw new UsageException("the coordinator needs a state folder: --state DIR (or RECCLUSTER_STATE)");
+            return Settings(parse, common, NodeRole.Coordinator, slots: 0, gpus: 0, Path.GetFullPath(folder));
+        }, (stderr, settings) => stderr.WriteLine($"coordinator: state in {settings.Directory}")));
+        return command;
+    }
+
+    private static Command Worker()
+    {
+        var slots = new Option<int?>("--slots")
+        {
+            Description = "Trial slots on this node (env RECCLUSTER_SLOTS; default: the GPU count, or the core count without GPUs).",
+        };
+        var gpus = new Option<int?>("--gpus")
+        {
+            Description = "GPUs on this node (env RECCLUSTER_GPUS; default: the CUDA build's device count, else nvidia-smi -L).",
+        };
+        var storage = new Option<DirectoryInfo?>("--storage")
+        {
+            Description = "Checkpoint storage, a folder all nodes share (env RECCLUSTER_STORAGE; default ./reccluster-storage).",
+        };
+        slots.InRange(1, "--slots must be at least 1");
+        gpus.InRange(0, "--gpus must be 0 or more");
+        var common = Common("0 = any free port, from cluster-config/worker.conf", "required unless --config sets akka.cluster.seed-nodes");
+        var command = new Command("worker", "Run a worker node: joins the coordinator through the seeds and offers its slots.");
+        foreach (var option in new Option[] { slots, gpus, storage, common.Host, common.Port, common.Seeds, common.Config })
+            command.Options.Add(option);
+        string gpuSource = "";
+        command.SetAction(parse => Guarded(parse, () =>
+        {
+            int? gpuCount = parse.GetValue(gpus) ?? Number("RECCLUSTER_GPUS", 0, int.MaxValue);
+            if (gpuCount is null) (gpuCount, gpuSource) = GpuDetection.Detect();
+            else gpuSource = "as given";
+            int slotCount = parse.GetValue(slots) ?? Number("RECCLUSTER_SLOTS", 1, int.MaxValue)
+                ?? (gpuCount > 0 ? gpuCount.Value : Environment.ProcessorCount);
+            var folder = parse.GetValue(storage)?.FullName ?? Env("RECCLUSTER_STORAGE") ?? "reccluster-storage";
+            return Settings(parse, common, NodeRole.Worker, slotCount, gpuCount.Value, Path.GetFullPath(folder));
+        }, (stderr, settings) =>
+            stderr.WriteLine($"worker: {settings.Slots} slot(s), {settings.Gpus} GPU(s) ({gpuSource}), storage in {settings.Directory}")));
+        return command;
+    }
+
+    private static CommonOptions Common(string portDefault, string seedsDefault)
+    {
+        var host = new Option<string?>("--host")
+        {
+            Description = "Address this node listens at and is reached at (env RECCLUSTER_HOST; default 127.0.0.1).",
+        };
+        var port = new Option<int?>("--port") { Description = $"Port (env RECCLUSTER_PORT; default {portDefault})." };
+        var seeds = new Option<string?>("--seeds")
+        {
+            Description = $"Comma-separated seed addresses akka.tcp://reccluster@HOST:PORT (env RECCLUSTER_SEEDS; {seedsDefault}).",
+        };
+        var config = new Option<FileInfo?>("--config")
+        {
+            Description = "HOCON laid over the shipped cluster-config files (env RECCLUSTER_CONFIG).",
+        };
+        port.Validators.Add(r =>
+        {
+            try { if (r.GetValueOrDefault<int?>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); }
+            catch (InvalidOperationException) { }   // unparsable: the parser has said so
+        });
+        return new CommonOptions(host, port, seeds, config);
+    }
+
+    private static NodeSettings Settings(ParseResult parse, CommonOptions common, NodeRole role, int slots, int gpus, string folder)
+    {
+        var seeds = (parse.GetValue(common.Seeds) ?? Env("RECCLUSTER_SEEDS") ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(NodeConfig.ParseSeed).ToList();
+        var config = parse.GetValue(common.Config)?.FullName ?? Env("RECCLUSTER_CONFIG");
+        if (config is not null && !File.Exists(config)) throw new UsageException($"--config: {config} does not exist");
+        return new NodeSettings(role, parse.GetValue(common.Host) ?? Env("RECCLUSTER_HOST"),
+            parse.GetValue(common.Port) ?? Number("RECCLUSTER_PORT", 0, 65535), seeds, slots, gpus, folder, config);
+    }
+
+    /// <summary>Resolves the settings, prints where things live, runs the node until it ends and maps how it ended.</summary>
+    private static int Guarded(ParseResult parse, Func<NodeSettings> resolve, Action<TextWriter, NodeSettings> describe)
+    {
+        var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+        return Errors.Guard(stderr, () =>
+        {
+            NodeSettings settings;
+            NodeConfig config;
+            try
+            {
+                settings = resolve();
+                config = NodeConfig.Load(settings, NodeConfig.ShippedFolder);
+            }
+            catch (NodeConfigException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            Directory.CreateDirectory(settings.Directory);
+            describe(stderr, settings);
+            return Run(settings, config, stdout, stderr);
+        });
+    }
+
+    private static int Run(NodeSettings settings, NodeConfig config, TextWriter stdout, TextWriter stderr)
+    {
+        using var stop = new CancellationTokenSource();
+        void Stop(PosixSignalContext signal)
+        {
+            signal.Cancel = true;   // the node leaves the cluster first, then the process exits by itself
+            if (stop.IsCancellationRequested) return;
+            stderr.WriteLine($"{signal.Signal}: leaving the cluster");
+            stop.Cancel();
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+
+        NodeOutcome outcome;
+        try
+        {
+            outcome = new NodeHost(settings, config, new NodeEventWriter(stdout), stderr).RunAsync(stop.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (TransportFailure(e) is { } failed)
+        {
+            // Akka wraps a failed bind in several AggregateExceptions; the socket's own words are the useful part.
+            stderr.WriteLine($"error: cannot listen for cluster traffic: {failed.InnerException?.Message ?? failed.Message} " +
+                "(is the port in use? --port 0 picks a free one)");
+            return Errors.Failed;
+        }
+        switch (outcome)
+        {
+            case NodeOutcome.Stopped:
+                stderr.WriteLine("left the cluster");
+                return Errors.Ok;
+            case NodeOutcome.Left:
+                stderr.WriteLine("left the cluster at another member's request");
+                return Errors.Ok;
+            case NodeOutcome.Downed:
+                stderr.WriteLine("error: this node was downed and removed from the cluster (by the split-brain resolver: it was on the " +
+                    "losing side of a partition or unreachable too long; or by an operator). Restart it to join again.");
+                return Downed;
+            default:
+                stderr.WriteLine("error: the node's actor system stopped unexpectedly (see the log above)");
+                return Errors.Failed;
+        }
+    }
+
+    private static RemoteTransportException? TransportFailure(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is RemoteTransportException failed) return failed;
+        return null;
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    private static int? Number(string name, int min, int max)
+    {
+        if (Env(name) is not { } text) return null;
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max) return value;
+        throw new UsageException($"{name}={text}: expected a whole number from {min} to {max}");
+    }
+}

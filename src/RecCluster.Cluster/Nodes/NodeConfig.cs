@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace RecCluster.Cluster.Nodes;
+
+/// <summary>A bad --config file, seed address or timing: the user's input, not a bug.</summary>
+public sealed class NodeConfigException(string message) : Exception(message);
+
+/// <summary>
+/// The HOCON a node runs with, layered lowest first: Akka's defaults, the shipped <c>cluster-config</c> files shared by
+/// every role, the role's file, the user's --config file, then the flags. Seeds are taken out of the HOCON: the node
+/// joins them itself once its port is bound.
+/// </summary>
+/// <param name="RejoinAfter">Workers only: how long without a reachable coordinator before rejoining.</param>
+public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, TimeSpan? RejoinAfter)
+{
+    public const string SystemName = "reccluster";
+
+    /// <summary>Shipped files every role loads, lowest first (the protocol's serialization bindings go here).</summary>
+    private static readonly string[] SharedFiles = ["common.conf"];
+
+    public static string ShippedFolder => Path.Combine(AppContext.BaseDirectory, "cluster-config");
+
+    public static NodeConfig Load(NodeSettings settings, string folder)
+    {
+        var config = SharedFiles.Append($"{settings.Role.Name()}.conf")
+            .Select(name => Parse(Path.Combine(folder, name)))
+            .Aggregate(Config.Empty, (lower, upper) => upper.WithFallback(lower));
+        if (settings.ConfigFile is { } user) config = Parse(user).WithFallback(config);
+        config = Flags(settings).WithFallback(config);
+
+        var seeds = settings.Seeds.Count > 0 ? settings.Seeds
+            : config.GetStringList("akka.cluster.seed-nodes").Select(ParseSeed).ToList();
+        if (seeds.Count == 0 && settings.Role == NodeRole.Worker)
+            throw new NodeConfigException($"a worker needs the coordinator's address: --seeds akka.tcp://{SystemName}@HOST:PORT");
+        config = ConfigurationFactory.ParseString("akka.cluster.seed-nodes = []").WithFallback(config);
+        return new NodeConfig(config, seeds, settings.Role == NodeRole.Worker ? RejoinAfterOf(config) : null);
+    }
+
+    /// <summary>A seed as users write it: <c>akka.tcp://reccluster@HOST:PORT</c>.</summary>
+    public static Address ParseSeed(string text)
+    {
+        Address address;
+        try { address = Address.Parse(text.Trim()); }
+        catch (UriFormatException) { throw BadSeed(text); }
+        if (address.Protocol != "akka.tcp" || address.System != SystemName || address.Host is null || address.Port is not > 0)
+            throw BadSeed(text);
+        return address;
+    }
+
+    private static NodeConfigException BadSeed(string text) =>
+        new($"seed '{text}' is not an address like akka.tcp://{SystemName}@HOST:PORT");
+
+    private static Config Flags(NodeSettings settings)
+    {
+        var lines = new List<string>();
+        if (settings.Host is { } host)
+        {
+            lines.Add($"akka.remote.dot-netty.tcp.hostname = {JsonSerializer.Serialize(host)}");
+            lines.Add($"akka.remote.dot-netty.tcp.public-hostname = {JsonSerializer.Serialize(host)}");
+        }
+        if (settings.Port is { } port) lines.Add($"akka.remote.dot-netty.tcp.port = {port}");
+        return ConfigurationFactory.ParseString(string.Join('\n', lines));
+    }
+
+    private static TimeSpan RejoinAfterOf(Config config)
+    {
+        var rejoin = config.GetTimeSpan("reccluster.node.rejoin-after");
+        var stable = config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after");
+        if (rejoin <= TimeSpan.Zero || rejoin >= stable)
+            throw new NodeConfigException($"reccluster.node.rejoin-after ({rejoin.TotalSeconds} s) must be positive and shorter than " +
+                $"akka.cluster.split-brain-resolver.stable-after ({stable.TotalSeconds} s), so a worker rejoins before it can be downed");
+        return rejoin;
+    }
+
+    private static Config Parse(string path)
+    {
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new NodeConfigException($"cannot read {path}: {e.Message}");
+        }
+        try { return ConfigurationFactory.ParseString(text); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The HOCON parser throws several exception types; all of them mean the file is not valid HOCON.
+            throw new NodeConfigException($"{path}: not valid HOCON: {e.Message.Split('\n')[0]}");
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using Akka.Actor;
+
+namespace RecCluster.Cluster.Nodes;
+
+/// <summary>What one <c>reccluster node</c> process was asked to be, after flags and environment variables.</summary>
+/// <param name="Host">Overrides the HOCON hostname and public-hostname when set.</param>
+/// <param name="Port">Overrides the HOCON port when set; 0 picks a free port.</param>
+/// <param name="Seeds">Empty: the seeds of the HOCON layers, or for a coordinator, itself.</param>
+/// <param name="Directory">The coordinator's state folder or the worker's checkpoint storage.</param>
+/// <param name="ConfigFile">User HOCON laid over the shipped files.</param>
+public sealed record NodeSettings(
+    NodeRole Role,
+    string? Host,
+    int? Port,
+    IReadOnlyList<Address> Seeds,
+    int Slots,
+    int Gpus,
+    string Directory,
+    string? ConfigFile);
