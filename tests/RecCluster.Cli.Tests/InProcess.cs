@@ -19,3 +19,13 @@ internal static class InProcess
         throw new DirectoryNotFoundException("the checkout (RecCluster.sln) was not found above the test folder");
     }
 }
+
+/// <summary>
+/// Tests that run the CLI in this process share torch's process-wide random generator (a trial seeds it, building a model
+/// draws from it), so they must not run beside each other: a seeded run would not reproduce.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class InProcessTorch
+{
+    public const string Name = "in-process torch";
+}

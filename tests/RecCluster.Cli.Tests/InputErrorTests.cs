@@ -7,6 +7,7 @@ using RecCluster.Core.Sweeps;
 namespace RecCluster.Cli.Tests;
 
 /// <summary>Input problems and dry runs, through the CLI run in-process.</summary>
+[Collection(InProcessTorch.Name)]
 public sealed class InputErrorTests : IDisposable
 {
     private const string Synthetic = "data: {synthetic: {users: 40, items: 30, clusters: 3, min_length: 5, max_length: 8, seed: 1}}\n";

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace RecCluster.Cli.Tests;
 
+[Collection(InProcessTorch.Name)]
 public sealed class TrainResumeTests : IDisposable
 {
     private readonly TempFolder _temp = new();
@@ -84,7 +85,7 @@ public sealed class TrainResumeTests : IDisposable
     public void Resume_needs_an_output_folder()
     {
         var (exit, _, err) = Cli(new StringWriter(), "train", _temp.Write("tiny.yaml", Config), "--resume");
-        Assert.Equal(1, exit);   // a usage error, as System.CommandLine reports them
+        Assert.Equal(2, exit);   // bad input
         Assert.Contains("--resume needs --out", err);
     }
 }

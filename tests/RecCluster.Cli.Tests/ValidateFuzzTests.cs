@@ -8,6 +8,7 @@ namespace RecCluster.Cli.Tests;
 /// (exit 0, or exit 2 with every problem at <c>file:line:col</c>), and that what it accepts, the command it names accepts
 /// too (<c>--check</c>: data loaded and model built, nothing trained).
 /// </summary>
+[Collection(InProcessTorch.Name)]
 public sealed class ValidateFuzzTests
 {
     private const int MutationsPerFile = 48;
