@@ -13,8 +13,8 @@ public static class StoreOption
 
     public static Option<string?> Create() => new("--store")
     {
-        Description = "PostgreSQL database for the leaderboard instead of the state folder's SQLite file: postgres://user:password@host:port/db "
-            + $"or Host=...;Database=... (env {Variable}).",
+        Description = "PostgreSQL database for the leaderboard instead of the state folder's SQLite file: "
+            + $"postgres://user:password@host:port/db or Host=...;Database=... (env {Variable}).",
     };
 
     public static StoreLocation Location(ParseResult parse, Option<string?> store, DirectoryInfo state)

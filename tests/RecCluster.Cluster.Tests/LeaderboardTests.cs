@@ -160,9 +160,11 @@ public sealed class StoreLocationTests
     public void A_postgres_location_reads_a_uri_or_keywords_and_keeps_the_password_out_of_messages()
     {
         var uri = new StoreLocation.Postgres("postgres://rc%40team:s%3Bcret@db.example:6543/leader%20board?Timeout=7");
-        var keywords = new StoreLocation.Postgres("Host=db.example;Port=6543;Database=leader board;Username=rc@team;Password=\"s;cret\";Timeout=7");
-        Assert.True(new NpgsqlConnectionStringBuilder(keywords.ConnectionString).EquivalentTo(new NpgsqlConnectionStringBuilder(uri.ConnectionString)),
-            $"{keywords.ConnectionString} differs from {uri.ConnectionString}");
+        var keywords = new StoreLocation.Postgres(
+            "Host=db.example;Port=6543;Database=leader board;Username=rc@team;Password=\"s;cret\";Timeout=7");
+        var (fromUri, fromKeywords) = (new NpgsqlConnectionStringBuilder(uri.ConnectionString),
+            new NpgsqlConnectionStringBuilder(keywords.ConnectionString));
+        Assert.True(fromKeywords.EquivalentTo(fromUri), $"{keywords.ConnectionString} differs from {uri.ConnectionString}");
         Assert.Equal("PostgreSQL database leader board on db.example:6543", uri.ToString());
         Assert.Equal(5432, new NpgsqlConnectionStringBuilder(new StoreLocation.Postgres("postgresql://h/d").ConnectionString).Port);
     }

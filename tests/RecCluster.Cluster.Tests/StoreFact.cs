@@ -55,7 +55,8 @@ public static class PostgresServer
     public sealed class Schema : IDisposable
     {
         private readonly string _name = "test_" + Guid.NewGuid().ToString("N");
-        private readonly string _server = new StoreLocation.Postgres(Connection ?? throw new InvalidOperationException(Missing)).ConnectionString;
+        private readonly string _server =
+            new StoreLocation.Postgres(Connection ?? throw new InvalidOperationException(Missing)).ConnectionString;
 
         public Schema()
         {

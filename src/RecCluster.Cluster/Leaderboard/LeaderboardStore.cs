@@ -54,8 +54,8 @@ public sealed class LeaderboardStore : IDisposable
             CREATE TABLE IF NOT EXISTS sweeps (id TEXT PRIMARY KEY, name TEXT NOT NULL, config TEXT NOT NULL, objective TEXT NOT NULL, maximize INTEGER NOT NULL,
               created TEXT NOT NULL, config_text TEXT, data_files TEXT);
             CREATE TABLE IF NOT EXISTS trials (sweep TEXT NOT NULL, idx INTEGER NOT NULL, model TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
-              attempts INTEGER NOT NULL, best_epoch INTEGER, epochs_run INTEGER, objective {_dialect.Real}, seconds {_dialect.Real}, note TEXT,
-              PRIMARY KEY (sweep, idx));
+              attempts INTEGER NOT NULL, best_epoch INTEGER, epochs_run INTEGER, objective {_dialect.Real}, seconds {_dialect.Real},
+              note TEXT, PRIMARY KEY (sweep, idx));
             CREATE TABLE IF NOT EXISTS metrics (sweep TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
               split TEXT NOT NULL, name TEXT NOT NULL, value {_dialect.Real} NOT NULL, PRIMARY KEY (sweep, idx, attempt, epoch, split, name));
             """);

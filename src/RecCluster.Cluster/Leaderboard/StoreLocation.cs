@@ -49,7 +49,10 @@ public abstract record StoreLocation
             }
             // Npgsql reads only the keyword form; the URI's parts map onto it one by one.
             var uri = new Uri(connection);
-            var builder = new NpgsqlConnectionStringBuilder { Host = uri.Host, Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) };
+            var builder = new NpgsqlConnectionStringBuilder
+            {
+                Host = uri.Host, Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+            };
             if (uri.Port > 0) builder.Port = uri.Port;
             if (uri.UserInfo.Split(':', 2) is [var user, .. var password] && user.Length > 0)
             {
@@ -57,7 +60,10 @@ public abstract record StoreLocation
                 if (password is [var secret]) builder.Password = Uri.UnescapeDataString(secret);
             }
             foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
-                builder[Uri.UnescapeDataString(pair.Split('=', 2)[0])] = Uri.UnescapeDataString(pair.Split('=', 2).ElementAtOrDefault(1) ?? "");
+            {
+                var (key, value) = pair.Split('=', 2) is [var k, var v] ? (k, v) : (pair, "");
+                builder[Uri.UnescapeDataString(key)] = Uri.UnescapeDataString(value);
+            }
             return builder;
         }
     }

@@ -31,8 +31,8 @@ public sealed class LocalSweep : IAsyncDisposable
     {
     }
 
-    public LocalSweep(SweepConfig config, StoreLocation store, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout,
-        IActorRef? subscriber = null, ActorSystem? system = null)
+    public LocalSweep(SweepConfig config, StoreLocation store, IReadOnlyList<Slot> slots, ITrialLauncher launcher,
+        TimeSpan heartbeatTimeout, IActorRef? subscriber = null, ActorSystem? system = null)
     {
         SweepId = config.Id;
         _store = new LeaderboardStore(store);
