@@ -16,6 +16,7 @@ public static class LeaderboardCommand
     public static Command Create()
     {
         var state = new Option<DirectoryInfo>("--state") { Description = "State folder of the sweep(s).", DefaultValueFactory = _ => new DirectoryInfo("reccluster-state") };
+        var store = StoreOption.Create();
         var sweep = new Option<string?>("--sweep") { Description = "Sweep id (default: the most recent sweep in the state folder)." };
         var top = new Option<int>("--top") { Description = "How many trials to show.", DefaultValueFactory = _ => 10 };
         var metric = new Option<string?>("--metric") { Description = "Sort metric: a validation metric at the best epoch (ndcg@10) or a test one (test:ndcg@10). Default: the sweep's objective." };
@@ -25,21 +26,22 @@ public static class LeaderboardCommand
         format.AcceptOnlyFromAmong(Formats);
         top.InRange(1, null, "--top must be at least 1");
         var command = new Command("leaderboard", "Query a sweep's trials: top-k by any metric, one trial's history, or groups by a hyperparameter.");
-        foreach (var option in new Option[] { state, sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
-        command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () => Run(parse.GetValue(state)!, parse.GetValue(sweep),
+        foreach (var option in new Option[] { state, store, sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
+        command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () => Run(
+            StoreOption.Location(parse, store, parse.GetValue(state)!), parse.GetValue(sweep),
             parse.GetValue(top), parse.GetValue(metric), parse.GetValue(groupBy), parse.GetValue(trial), parse.GetValue(format)!,
             parse.InvocationConfiguration.Output)));
         return command;
     }
 
-    private static int Run(DirectoryInfo state, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format,
+    private static int Run(StoreLocation location, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format,
         TextWriter output)
     {
-        using var store = new LeaderboardStore(state.FullName, readOnly: true);
+        using var store = new LeaderboardStore(location, readOnly: true);
         var sweeps = store.Sweeps();
         var sweep = sweepId is null ? sweeps.LastOrDefault() : sweeps.FirstOrDefault(s => s.Id == sweepId);
         if (sweep is null)
-            throw new ArgumentException(sweepId is null ? $"no sweep in {state.FullName}" : $"no sweep '{sweepId}' in {state.FullName}; known: {string.Join(", ", sweeps.Select(s => s.Id))}");
+            throw new ArgumentException(sweepId is null ? $"no sweep in {location}" : $"no sweep '{sweepId}' in {location}; known: {string.Join(", ", sweeps.Select(s => s.Id))}");
         metric ??= sweep.ObjectiveMetric;
         var bare = metric.StartsWith("test:") ? metric[5..] : metric;
         if (!MetricName.TryParse(bare, out _, out _)) throw new ArgumentException($"--metric '{metric}' is not a metric name like ndcg@10 or test:ndcg@10");

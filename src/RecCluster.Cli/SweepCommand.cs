@@ -20,6 +20,7 @@ public static class SweepCommand
     {
         var file = new Argument<FileInfo>("sweep") { Description = "Sweep YAML: data, evaluation, objective, models with search spaces, search, scheduler, resources." };
         var state = new Option<DirectoryInfo>("--state") { Description = "State folder (leaderboard.sqlite, trial specs); re-running on the same file and folder resumes.", DefaultValueFactory = _ => new DirectoryInfo("reccluster-state") };
+        var store = StoreOption.Create();
         var slots = new Option<int>("--slots") { Description = "CPU trial slots on this node (default: cores / cpus_per_trial)." };
         var gpus = new Option<int?>("--gpus") { Description = "GPUs on this node (default: what CUDA reports); declaring them lets you test GPU placement without CUDA." };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary as the last line of stdout." };
@@ -34,13 +35,14 @@ public static class SweepCommand
         heartbeat.InRange(1, null, "--heartbeat-timeout must be at least 1 second");
         var command = new Command("sweep", "Run a hyperparameter sweep in local single-node mode with a live table of trials; Ctrl+C stops cleanly and keeps finished results.");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { state, slots, gpus, json, heartbeat, check }) command.Options.Add(option);
+        foreach (var option in new Option[] { state, store, slots, gpus, json, heartbeat, check }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
             return Errors.Guard(stderr, () => parse.GetValue(check)
                 ? Check(parse.GetValue(file)!, stdout)
-                : Run(parse.GetValue(file)!, parse.GetValue(state)!, parse.GetValue(slots), parse.GetValue(gpus), parse.GetValue(json),
+                : Run(parse.GetValue(file)!, parse.GetValue(state)!, StoreOption.Location(parse, store, parse.GetValue(state)!),
+                    parse.GetValue(slots), parse.GetValue(gpus), parse.GetValue(json),
                     TimeSpan.FromSeconds(parse.GetValue(heartbeat)), stdout, stderr));
         });
         return command;
@@ -66,7 +68,7 @@ public static class SweepCommand
         return Errors.Ok;
     }
 
-    private static int Run(FileInfo file, DirectoryInfo state, int slotCount, int? gpuCount, bool json, TimeSpan heartbeat,
+    private static int Run(FileInfo file, DirectoryInfo state, StoreLocation store, int slotCount, int? gpuCount, bool json, TimeSpan heartbeat,
         TextWriter stdout, TextWriter stderr)
     {
         var config = ExperimentLoader.LoadSweep(file.FullName);   // nothing is written unless the whole file is valid
@@ -86,7 +88,7 @@ public static class SweepCommand
         try
         {
             var subscriber = system.ActorOf(Props.Create(() => new QueueActor(updates)));
-            var sweep = new LocalSweep(config, state.FullName, slots, launcher, heartbeat, subscriber, system);
+            var sweep = new LocalSweep(config, store, slots, launcher, heartbeat, subscriber, system);
             var view = new LiveView(config, sweep.SweepId);
             console.MarkupLine($"sweep [bold]{Markup.Escape(sweep.SweepId)}[/]: {config.Search.Algorithm.ToString().ToLowerInvariant()} search, " +
                 $"{config.Scheduler.Kind.ToString().ToLowerInvariant()} scheduler, {slots.Count} slot(s), state {Markup.Escape(state.FullName)}" +

@@ -1,6 +1,9 @@
 using System.Text.Json.Nodes;
 using System.Text.Json;
+using System.Data.Common;
+using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
@@ -18,36 +21,62 @@ public sealed record GroupRow(string Value, int Trials, double Mean, double Std)
 public sealed record SweepRow(string Id, string Name, string ConfigPath, string ObjectiveMetric, bool Maximize, string Created);
 
 /// <summary>
-/// SQLite persistence of sweeps, trials and every reported metric (trial, attempt, epoch, split, name, value).
-/// Metric rows are keyed so that a re-delivered report is stored once.
+/// SQL persistence of sweeps, trials and every reported metric (trial, attempt, epoch, split, name, value), on SQLite or
+/// PostgreSQL (see <see cref="StoreLocation"/>). Metric rows are keyed so that a re-delivered report is stored once.
 /// </summary>
 public sealed class LeaderboardStore : IDisposable
 {
     public const string FileName = "leaderboard.sqlite";
-    private readonly SqliteConnection _db;
+    private readonly DbConnection _db;
+    private readonly SqlDialect _dialect;
 
-    public LeaderboardStore(string stateDirectory, bool readOnly = false)
+    public LeaderboardStore(string stateDirectory, bool readOnly = false) : this(new StoreLocation.StateDirectory(stateDirectory), readOnly)
     {
-        var path = Path.Combine(stateDirectory, FileName);
-        if (readOnly && !File.Exists(path)) throw new FileNotFoundException($"no leaderboard in {stateDirectory} (expected {FileName}); run reccluster sweep with --state {stateDirectory} first");
-        if (!readOnly) Directory.CreateDirectory(stateDirectory);
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate }.ToString());
+    }
+
+    public LeaderboardStore(StoreLocation location, bool readOnly = false)
+    {
+        (_db, _dialect) = location switch
+        {
+            StoreLocation.StateDirectory directory => (OpenSqlite(directory, readOnly), SqlDialect.Sqlite),
+            StoreLocation.Postgres postgres => ((DbConnection)new NpgsqlConnection(postgres.ConnectionString), SqlDialect.Postgres),
+            _ => throw new UnreachableException(),
+        };
         _db.Open();
-        if (readOnly) return;
-        Execute("""
-            PRAGMA journal_mode = WAL;
+        if (readOnly)
+        {
+            if (!ColumnsOf("sweeps").Any())
+                throw new InvalidOperationException($"no leaderboard in {location}; run reccluster sweep on it first");
+            return;
+        }
+        Execute($"""
+            {_dialect.Setup}
             CREATE TABLE IF NOT EXISTS sweeps (id TEXT PRIMARY KEY, name TEXT NOT NULL, config TEXT NOT NULL, objective TEXT NOT NULL, maximize INTEGER NOT NULL,
               created TEXT NOT NULL, config_text TEXT, data_files TEXT);
             CREATE TABLE IF NOT EXISTS trials (sweep TEXT NOT NULL, idx INTEGER NOT NULL, model TEXT NOT NULL, params TEXT NOT NULL, status TEXT NOT NULL,
-              attempts INTEGER NOT NULL, best_epoch INTEGER, epochs_run INTEGER, objective REAL, seconds REAL, note TEXT, PRIMARY KEY (sweep, idx));
+              attempts INTEGER NOT NULL, best_epoch INTEGER, epochs_run INTEGER, objective {_dialect.Real}, seconds {_dialect.Real},
+              note TEXT, PRIMARY KEY (sweep, idx));
             CREATE TABLE IF NOT EXISTS metrics (sweep TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
-              split TEXT NOT NULL, name TEXT NOT NULL, value REAL NOT NULL, PRIMARY KEY (sweep, idx, attempt, epoch, split, name));
+              split TEXT NOT NULL, name TEXT NOT NULL, value {_dialect.Real} NOT NULL, PRIMARY KEY (sweep, idx, attempt, epoch, split, name));
             """);
         // Stores made before sweeps kept their text and data hashes gain the columns (empty for their sweeps).
-        var columns = Query("SELECT name FROM pragma_table_info('sweeps')", r => r.GetString(0));
-        foreach (var column in new[] { "config_text", "data_files" }.Except(columns))
+        foreach (var column in new[] { "config_text", "data_files" }.Except(ColumnsOf("sweeps")))
             Execute($"ALTER TABLE sweeps ADD COLUMN {column} TEXT");
     }
+
+    private static SqliteConnection OpenSqlite(StoreLocation.StateDirectory directory, bool readOnly)
+    {
+        if (readOnly && !File.Exists(directory.File))
+            throw new FileNotFoundException(
+                $"no leaderboard in {directory.Path} (expected {FileName}); run reccluster sweep with --state {directory.Path} first");
+        if (!readOnly) Directory.CreateDirectory(directory.Path);
+        return new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = directory.File, Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+        }.ToString());
+    }
+
+    private List<string> ColumnsOf(string table) => Query(_dialect.ColumnsOfTable, r => r.GetString(0), ("$table", table));
 
     public void Dispose() => _db.Dispose();
 
@@ -59,7 +88,8 @@ public sealed class LeaderboardStore : IDisposable
     {
         Execute("""
             INSERT INTO sweeps VALUES ($id, $name, $config, $objective, $max, $created, $text, $data)
-            ON CONFLICT (id) DO UPDATE SET config_text = COALESCE(config_text, $text), data_files = COALESCE(data_files, $data)
+            ON CONFLICT (id) DO UPDATE
+              SET config_text = COALESCE(sweeps.config_text, $text), data_files = COALESCE(sweeps.data_files, $data)
             """, ("$id", id), ("$name", name), ("$config", source.Path), ("$objective", objective.Metric),
             ("$max", objective.Maximize ? 1 : 0), ("$created", DateTime.UtcNow.ToString("O")), ("$text", source.Text),
             ("$data", JsonSerializer.Serialize(data, TrialCodec.Json)));
@@ -68,10 +98,12 @@ public sealed class LeaderboardStore : IDisposable
     }
 
     public void RecordTrial(string sweep, int index, string model, IReadOnlyDictionary<string, ParamValue> values, string status, int attempt, string? note) =>
-        Execute("""
+        Execute($"""
             INSERT INTO trials (sweep, idx, model, params, status, attempts, note) VALUES ($s, $i, $m, $p, $st, $a, $n)
-            ON CONFLICT (sweep, idx) DO UPDATE SET status = $st, attempts = MAX(attempts, $a), note = COALESCE($n, note)
-            """, ("$s", sweep), ("$i", index), ("$m", model), ("$p", TrialCodec.Params(values).ToJsonString()), ("$st", status), ("$a", attempt), ("$n", note));
+            ON CONFLICT (sweep, idx) DO UPDATE
+              SET status = $st, attempts = {_dialect.Greatest}(trials.attempts, $a), note = COALESCE($n, trials.note)
+            """, ("$s", sweep), ("$i", index), ("$m", model), ("$p", TrialCodec.Params(values).ToJsonString()), ("$st", status),
+            ("$a", attempt), ("$n", note));
 
     /// <summary>Stores an epoch's loss and validation metrics; returns false when it was already stored.</summary>
     public bool RecordEpoch(string sweep, int index, int attempt, TrialEpoch epoch)
@@ -95,7 +127,7 @@ public sealed class LeaderboardStore : IDisposable
     }
 
     private int InsertMetric(string sweep, int index, int attempt, int epoch, string split, string name, double value) =>
-        Execute("INSERT OR IGNORE INTO metrics VALUES ($s, $i, $a, $e, $sp, $n, $v)",
+        Execute("INSERT INTO metrics VALUES ($s, $i, $a, $e, $sp, $n, $v) ON CONFLICT DO NOTHING",
             ("$s", sweep), ("$i", index), ("$a", attempt), ("$e", epoch), ("$sp", split), ("$n", name), ("$v", value));
 
     public IReadOnlyList<SweepRow> Sweeps() => Query("SELECT id, name, config, objective, maximize, created FROM sweeps ORDER BY created",
@@ -169,7 +201,7 @@ public sealed class LeaderboardStore : IDisposable
 
     public long MetricRows(string sweep) => Query("SELECT COUNT(*) FROM metrics WHERE sweep = $s", r => r.GetInt64(0), ("$s", sweep)).Single();
 
-    private static T? Nullable<T>(SqliteDataReader r, int i) where T : struct => r.IsDBNull(i) ? null : r.GetFieldValue<T>(i);
+    private static T? Nullable<T>(DbDataReader r, int i) where T : struct => r.IsDBNull(i) ? null : r.GetFieldValue<T>(i);
 
     private int Execute(string sql, params (string Name, object? Value)[] parameters)
     {
@@ -177,7 +209,7 @@ public sealed class LeaderboardStore : IDisposable
         return command.ExecuteNonQuery();
     }
 
-    private List<T> Query<T>(string sql, Func<SqliteDataReader, T> read, params (string Name, object? Value)[] parameters)
+    private List<T> Query<T>(string sql, Func<DbDataReader, T> read, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(sql, parameters);
         using var reader = command.ExecuteReader();
@@ -186,11 +218,17 @@ public sealed class LeaderboardStore : IDisposable
         return result;
     }
 
-    private SqliteCommand Command(string sql, (string Name, object? Value)[] parameters)
+    private DbCommand Command(string sql, (string Name, object? Value)[] parameters)
     {
         var command = _db.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        command.CommandText = _dialect.Parameters(sql);
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = _dialect.Parameters(name);
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
         return command;
     }
 }

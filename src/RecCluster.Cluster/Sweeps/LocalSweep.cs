@@ -27,9 +27,15 @@ public sealed class LocalSweep : IAsyncDisposable
     private readonly IActorRef _coordinator, _worker, _leaderboard;
 
     public LocalSweep(SweepConfig config, string stateDirectory, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout, IActorRef? subscriber = null, ActorSystem? system = null)
+        : this(config, new StoreLocation.StateDirectory(stateDirectory), slots, launcher, heartbeatTimeout, subscriber, system)
+    {
+    }
+
+    public LocalSweep(SweepConfig config, StoreLocation store, IReadOnlyList<Slot> slots, ITrialLauncher launcher,
+        TimeSpan heartbeatTimeout, IActorRef? subscriber = null, ActorSystem? system = null)
     {
         SweepId = config.Id;
-        _store = new LeaderboardStore(stateDirectory);
+        _store = new LeaderboardStore(store);
         var experiment = config.Experiment;
         var data = _store.EnsureSweep(SweepId, experiment.Name, config.Source, experiment.Objective, DataFile.Of(experiment.Data));
         var previous = _store.Trials(SweepId);
