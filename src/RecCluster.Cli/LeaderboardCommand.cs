@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Akka.Actor;
 using RecCluster.Cluster.Leaderboard;
+using RecCluster.Cluster.Protocol;
+using RecCluster.Cluster.Sweeps;
 using RecCluster.Core.Config;
 using RecCluster.Core.Evaluation;
 using RecCluster.Core.Sweeps;
@@ -35,8 +38,13 @@ public static class LeaderboardCommand
     private static int Run(DirectoryInfo state, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format,
         TextWriter output)
     {
-        using var store = new LeaderboardStore(state.FullName, readOnly: true);
-        var sweeps = store.Sweeps();
+        if (!File.Exists(Path.Combine(state.FullName, LeaderboardStore.FileName)))
+            throw new FileNotFoundException($"no leaderboard in {state.FullName}; run reccluster sweep with --state {state.FullName} first");
+        // The leaderboard actor owns the store, so the query goes through it, in a small local actor system.
+        using var system = ActorSystem.Create("reccluster-query", LocalSweep.SystemConfig);
+        var leaderboard = system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(state.FullName, ReadOnly: true)), "leaderboard");
+        T Ask<T>(IProtocolMessage query) => leaderboard.Ask<T>(query, TimeSpan.FromSeconds(30)).Result;
+        var sweeps = Ask<SweepRows>(new QuerySweeps()).Sweeps;
         var sweep = sweepId is null ? sweeps.LastOrDefault() : sweeps.FirstOrDefault(s => s.Id == sweepId);
         if (sweep is null)
             throw new ArgumentException(sweepId is null ? $"no sweep in {state.FullName}" : $"no sweep '{sweepId}' in {state.FullName}; known: {string.Join(", ", sweeps.Select(s => s.Id))}");
@@ -47,7 +55,7 @@ public static class LeaderboardCommand
 
         if (trial is { } index)
         {
-            var history = store.History(sweep.Id, index);
+            var history = Ask<TrialHistory>(new QueryHistory(sweep.Id, index)).Epochs;
             if (history.Count == 0) throw new ArgumentException($"trial {index} has no recorded epochs in sweep {sweep.Id}");
             var names = history.SelectMany(h => h.Valid.Keys).Distinct().Order().ToList();
             Emit(output, format, ["attempt", "epoch", "loss", .. names],
@@ -56,12 +64,12 @@ public static class LeaderboardCommand
         }
         if (groupBy is not null)
         {
-            var groups = store.GroupBy(sweep.Id, groupBy, metric);
+            var groups = Ask<TrialGroups>(new QueryGroups(sweep.Id, groupBy, metric)).Groups;
             Emit(output, format, [groupBy, "trials", $"{metric} mean", $"{metric} std"],
                 groups.Select(g => (object?[])[g.Value, g.Trials, g.Mean, g.Std]));
             return Errors.Ok;
         }
-        var rows = store.Top(sweep.Id, metric, maximize, top);
+        var rows = Ask<LeaderboardRows>(new QueryTop(sweep.Id, metric, maximize, top)).Rows;
         if (format == "table") Consoles.For(output).Write(Table(rows, metric, top));
         else
         {

@@ -28,7 +28,7 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
     {
         await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(slots, 0, 0), launcher, heartbeat ?? TimeSpan.FromSeconds(30), system: Sys);
         var finished = await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return (finished.Summary, sweep.Store.Trials(sweep.SweepId), sweep.Store.TotalEpochs(sweep.SweepId));
+        return (finished.Summary, await sweep.Trials(), finished.Summary.TotalEpochs);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
             sweep.Abort();
             var summary = (await run.WaitAsync(TimeSpan.FromSeconds(10))).Summary;
             Assert.Equal(2, summary.Interrupted);
-            var trials = sweep.Store.Trials(sweep.SweepId);
+            var trials = await sweep.Trials();
             Assert.Equal(2, trials.Count(t => t.Status == TrialStatus.Completed));
             Assert.Equal(2, trials.Count(t => t.Status == TrialStatus.Interrupted));
         }
@@ -169,14 +169,14 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
 
         // As if attempt 1's worker reported its exit again, late: the coordinator must not drop attempt 2 for it.
         var stale = new TrialExited(new AttemptId(sweep.SweepId, 0, 1), slot[0], "late");
-        Sys.ActorSelection($"/user/coordinator-{sweep.SweepId}").Tell(stale, TestActor);
+        sweep.Manager.Tell(stale, TestActor);
 
         var summary = (await run.WaitAsync(TimeSpan.FromSeconds(10))).Summary;
         Assert.Equal((1, 0), (summary.Completed, summary.Failed));
         Assert.Equal(2, launcher.Launched);
-        var trial = Assert.Single(sweep.Store.Trials(sweep.SweepId));
+        var trial = Assert.Single(await sweep.Trials());
         Assert.Equal((TrialStatus.Completed, 2, 5), (trial.Status, trial.Attempts, trial.EpochsRun));
-        Assert.Equal([1, 2, 3, 4, 5], sweep.Store.History(sweep.SweepId, 0).Where(h => h.Attempt == 2).Select(h => h.Epoch));
+        Assert.Equal([1, 2, 3, 4, 5], (await sweep.History(0)).Where(h => h.Attempt == 2).Select(h => h.Epoch));
         Assert.Equal(5, summary.TotalEpochs);
     }
 
@@ -212,7 +212,7 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
         var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(10))).Summary;
         Assert.Equal(1, summary.Failed);
         Assert.Equal(0, launcher.Launched);
-        var note = Assert.Single(sweep.Store.Trials(sweep.SweepId)).Note;
+        var note = Assert.Single(await sweep.Trials()).Note;
         Assert.Contains($"on node {Environment.MachineName} (akka://{Sys.Name})", note);
         Assert.Contains($"data file {data} changed since the sweep was submitted", note);
     }
