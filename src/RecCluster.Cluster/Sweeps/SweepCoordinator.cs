@@ -23,7 +23,7 @@ public sealed record SweepPlan(string SweepId, SweepConfig Config, IReadOnlyList
 /// rebuilds its state from what the store holds (see <see cref="Restore"/>), then asks its manager for slots and runs
 /// trials on those it is granted (at most max_concurrent_trials at once), feeds intermediate validation results to the
 /// scheduler and stops the trials it prunes, retries failed attempts up to max_failures, enforces the time budget, and
-/// records everything on the leaderboard. It runs on its own; <see cref="WatchSweep"/> only subscribes to its end.
+/// records everything on the leaderboard. It runs on its own, and tells its manager when it ended.
 /// </summary>
 public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
@@ -48,7 +48,6 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private readonly ITrialScheduler _scheduler;
     private readonly Queue<(TrialSuggestion Trial, int Attempt)> _queued = new();
     private readonly Dictionary<int, Running> _running = [];
-    private readonly List<IActorRef> _watchers = [];
     private SweepPlan _plan = null!;
     private SweepState _state = SweepState.Queued;
     private bool _exhausted, _cancelled, _outOfTime, _finishing;
@@ -84,7 +83,6 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<TrialReported>(OnReport);
         Receive<TrialExited>(OnExit);
         Receive<GetSweepStatus>(_ => Sender.Tell(Status()));
-        Receive<WatchSweep>(_ => _watchers.Add(Sender));
         Receive<BudgetTick>(_ =>
         {
             _outOfTime = true;
@@ -105,9 +103,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Receive<Flushed>(_ =>
         {
             _state = _cancelled ? SweepState.Cancelled : SweepState.Finished;
-            var status = Status();
-            foreach (var watcher in _watchers) watcher.Tell(new SweepFinished(status.Summary, status.State));
-            Context.Parent.Tell(new SweepEnded(status));
+            Context.Parent.Tell(new SweepEnded(Status()));
         });
     }
 
@@ -262,8 +258,9 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         }
     }
 
-    private SweepStatus Status() => new(new SweepSummary(_plan.SweepId, _searcher.Total, _completed, _pruned, _failed, _interrupted, _epochs),
-        _cancelled ? SweepState.Cancelled : _state);
+    private SweepStatus Status() =>
+        new(new SweepSummary(_plan.SweepId, _searcher.Total, _completed, _pruned, _failed, _interrupted, _epochs),
+            _cancelled ? SweepState.Cancelled : _state);
 
     private void Record(TrialSuggestion trial, string status, int attempt, string? note) =>
         _leaderboard.Tell(new RecordTrial(_plan.SweepId, trial.Index, trial.Model, trial.Params, status, attempt, note));

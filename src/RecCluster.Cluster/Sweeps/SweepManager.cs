@@ -24,6 +24,7 @@ public sealed class SweepManager : ReceiveActor
         public SweepStatus? Ended { get; set; }
         public int Wanted { get; set; }
         public int GrantsSent { get; set; }
+        public List<IActorRef> Watchers { get; } = [];
     }
 
     private readonly IActorRef _leaderboard;
@@ -37,9 +38,15 @@ public sealed class SweepManager : ReceiveActor
         _leaderboard = leaderboard;
         Receive<SubmitSweep>(OnSubmit);
         Receive<ListSweeps>(_ => AskAll());
-        Receive<GetSweepStatus>(m => ToSweep(m.SweepId, m, s => s.Ended));
-        Receive<CancelSweep>(m => ToSweep(m.SweepId, m, s => s.Ended));
-        Receive<WatchSweep>(m => ToSweep(m.SweepId, m, s => s.Ended is { } e ? new SweepFinished(e.Summary, e.State) : null));
+        Receive<GetSweepStatus>(m => ToSweep(m.SweepId, m));
+        Receive<CancelSweep>(m => ToSweep(m.SweepId, m));
+        // Watchers wait here, not at the coordinator, which may be stopping with messages still in its mailbox.
+        Receive<WatchSweep>(m =>
+        {
+            if (!_sweeps.TryGetValue(m.SweepId, out var sweep)) Sender.Tell(new UnknownSweep(m.SweepId));
+            else if (sweep.Ended is { } ended) Sender.Tell(new SweepFinished(ended.Summary, ended.State));
+            else sweep.Watchers.Add(Sender);
+        });
         Receive<RegisterWorker>(m =>
         {
             foreach (var slot in m.Slots) _free.Enqueue((m.Worker, slot));
@@ -64,6 +71,8 @@ public sealed class SweepManager : ReceiveActor
             (sweep.Ended, sweep.Wanted) = (m.Status, 0);
             Context.Stop(Sender);
             sweep.Coordinator = null;
+            foreach (var watcher in sweep.Watchers) watcher.Tell(new SweepFinished(m.Status.Summary, m.Status.State));
+            sweep.Watchers.Clear();
         });
     }
 
@@ -91,12 +100,12 @@ public sealed class SweepManager : ReceiveActor
         Sender.Tell(new SweepAccepted(config.Id));
     }
 
-    /// <summary>Forwards a client's message to the sweep's coordinator, or answers it for a sweep that ended.</summary>
-    private void ToSweep(string id, IProtocolMessage message, Func<Sweep, IProtocolMessage?> ended)
+    /// <summary>Forwards a status or cancel request to the sweep's coordinator, or answers with the status a sweep ended in.</summary>
+    private void ToSweep(string id, IProtocolMessage message)
     {
         if (!_sweeps.TryGetValue(id, out var sweep)) Sender.Tell(new UnknownSweep(id));
         else if (sweep.Coordinator is { } coordinator) coordinator.Forward(message);
-        else Sender.Tell(ended(sweep));
+        else Sender.Tell(sweep.Ended);
     }
 
     private void AskAll()
