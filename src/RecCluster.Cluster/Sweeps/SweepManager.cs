@@ -31,7 +31,7 @@ public sealed class SweepManager : ReceiveActor
     private readonly Dictionary<string, Sweep> _sweeps = [];
     private readonly List<string> _order = [];   // submission order: the round-robin's cycle
     private readonly Queue<(IActorRef Worker, Slot Slot)> _free = new();
-    private int _turn;
+    private int _turn, _coordinatorsStarted;
 
     public SweepManager(IActorRef leaderboard)
     {
@@ -93,7 +93,7 @@ public sealed class SweepManager : ReceiveActor
         // A sweep submitted again while it runs is the same sweep; after it ended, submitting it again resumes it.
         if (!_sweeps.TryGetValue(config.Id, out var sweep) || sweep.Ended is not null)
         {
-            var coordinator = Context.ActorOf(SweepCoordinator.Props(config, data, _leaderboard), $"coordinator-{config.Id}-{_order.Count}");
+            var coordinator = Context.ActorOf(SweepCoordinator.Props(config, data, _leaderboard), $"coordinator-{config.Id}-{++_coordinatorsStarted}");
             if (sweep is null) _order.Add(config.Id);
             _sweeps[config.Id] = new Sweep(coordinator);
         }
