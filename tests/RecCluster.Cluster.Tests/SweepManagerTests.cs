@@ -93,6 +93,40 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
     }
 
     [Fact]
+    public void A_sweep_submitted_while_every_slot_is_busy_stays_queued_until_a_slot_frees()
+    {
+        var updates = CreateTestProbe();
+        var (manager, _, ids) = Start(1, Launcher(hang: id => id.SweepId.StartsWith("a-")), updates.Ref, Named("a"));
+        updates.FishForMessage<TrialUpdated>(u => u.Epoch == 1, Patience);
+        manager.Tell(new SubmitSweep(_files.Load(Named("b"), "b.yaml").Source));
+        var b = ExpectMsg<SweepAccepted>().SweepId;
+        manager.Tell(new GetSweepStatus(b));
+        Assert.Equal(SweepState.Queued, ExpectMsg<SweepStatus>().State);
+
+        manager.Tell(new CancelSweep(ids[0]));
+        ExpectMsg<SweepStatus>();
+        Assert.Equal(SweepState.Cancelled, AwaitEnd(manager, ids[0]).State);
+        var finished = AwaitEnd(manager, b);
+        Assert.Equal((SweepState.Finished, 9), (finished.State, finished.Summary.Completed));
+        Assert.All(_started.SkipWhile(id => id.SweepId == ids[0]), id => Assert.Equal(b, id.SweepId));
+    }
+
+    [Fact]
+    public void A_sweep_submitted_again_after_it_ended_runs_nothing_twice()
+    {
+        var (manager, _, ids) = Start(2, Launcher(), null, Named("a"));
+        Assert.Equal(SweepState.Finished, AwaitEnd(manager, ids[0]).State);
+        for (int again = 0; again < 2; again++)
+        {
+            manager.Tell(new SubmitSweep(_files.Load(Named("a"), "again.yaml").Source));
+            Assert.Equal(ids[0], ExpectMsg<SweepAccepted>().SweepId);
+            var end = AwaitEnd(manager, ids[0]);
+            Assert.Equal((SweepState.Finished, 9, 27L), (end.State, end.Summary.Completed, end.Summary.TotalEpochs));
+        }
+        Assert.Equal(9, _started.Count);
+    }
+
+    [Fact]
     public void Unknown_sweeps_and_invalid_texts_are_answered()
     {
         var (manager, _, _) = Start(1, Launcher(), null);
