@@ -93,7 +93,8 @@ public sealed class SweepManager : ReceiveActor
         // A sweep submitted again while it runs is the same sweep; after it ended, submitting it again resumes it.
         if (!_sweeps.TryGetValue(config.Id, out var sweep) || sweep.Ended is not null)
         {
-            var coordinator = Context.ActorOf(SweepCoordinator.Props(config, data, _leaderboard), $"coordinator-{config.Id}-{++_coordinatorsStarted}");
+            var props = SweepCoordinator.Props(config, data, _leaderboard);
+            var coordinator = Context.ActorOf(props, $"coordinator-{config.Id}-{++_coordinatorsStarted}");
             if (sweep is null) _order.Add(config.Id);
             _sweeps[config.Id] = new Sweep(coordinator);
         }
