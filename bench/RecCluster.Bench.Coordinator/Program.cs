@@ -49,9 +49,9 @@ async Task Scenario(string name, int trials, int epochs, TimeSpan epochDuration,
     var launcher = new TimingLauncher(simulated, busy);
     var clock = Stopwatch.StartNew();
     await using var sweep = new LocalSweep(config, Path.Combine(folder, Path.GetFileNameWithoutExtension(path)), WorkerAgent.PlanSlots(Slots, 0, 0), launcher, TimeSpan.FromMinutes(5), system: system);
-    await sweep.RunAsync();
+    var finished = await sweep.RunAsync();
     double seconds = clock.Elapsed.TotalSeconds;
-    long reports = sweep.Store.TotalEpochs(sweep.SweepId);
+    long reports = finished.Summary.TotalEpochs;
     double utilisation = busy.Sum() / (Slots * seconds);
     Console.WriteLine($"| {name} | {trials} × {epochs} | {Slots} | {seconds.ToString("F2", CultureInfo.InvariantCulture)} | " +
         $"{(reports / seconds).ToString("F0", CultureInfo.InvariantCulture)} | {utilisation.ToString("F2", CultureInfo.InvariantCulture)} |");

@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Akka.Actor;
 using RecCluster.Cluster.Leaderboard;
+using RecCluster.Cluster.Protocol;
+using RecCluster.Cluster.Sweeps;
 using RecCluster.Core.Config;
 using RecCluster.Core.Evaluation;
 using RecCluster.Core.Sweeps;
@@ -37,8 +40,13 @@ public static class LeaderboardCommand
     private static int Run(StoreLocation location, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format,
         TextWriter output)
     {
-        using var store = new LeaderboardStore(location, readOnly: true);
-        var sweeps = store.Sweeps();
+        // Opened once here so that a missing or unreachable store is reported at once, in the store's own words; the
+        // leaderboard actor then opens and owns the connection that answers the queries.
+        new LeaderboardStore(location, readOnly: true).Dispose();
+        using var system = ActorSystem.Create("reccluster-query", LocalSweep.SystemConfig);
+        var leaderboard = system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(location, ReadOnly: true)), "leaderboard");
+        T Ask<T>(IProtocolMessage query) => leaderboard.Ask<T>(query, TimeSpan.FromSeconds(30)).Result;
+        var sweeps = Ask<SweepRows>(new QuerySweeps()).Sweeps;
         var sweep = sweepId is null ? sweeps.LastOrDefault() : sweeps.FirstOrDefault(s => s.Id == sweepId);
         if (sweep is null)
             throw new ArgumentException(sweepId is null ? $"no sweep in {location}" : $"no sweep '{sweepId}' in {location}; known: {string.Join(", ", sweeps.Select(s => s.Id))}");
@@ -49,7 +57,7 @@ public static class LeaderboardCommand
 
         if (trial is { } index)
         {
-            var history = store.History(sweep.Id, index);
+            var history = Ask<TrialHistory>(new QueryHistory(sweep.Id, index)).Epochs;
             if (history.Count == 0) throw new ArgumentException($"trial {index} has no recorded epochs in sweep {sweep.Id}");
             var names = history.SelectMany(h => h.Valid.Keys).Distinct().Order().ToList();
             Emit(output, format, ["attempt", "epoch", "loss", .. names],
@@ -58,12 +66,12 @@ public static class LeaderboardCommand
         }
         if (groupBy is not null)
         {
-            var groups = store.GroupBy(sweep.Id, groupBy, metric);
+            var groups = Ask<TrialGroups>(new QueryGroups(sweep.Id, groupBy, metric)).Groups;
             Emit(output, format, [groupBy, "trials", $"{metric} mean", $"{metric} std"],
                 groups.Select(g => (object?[])[g.Value, g.Trials, g.Mean, g.Std]));
             return Errors.Ok;
         }
-        var rows = store.Top(sweep.Id, metric, maximize, top);
+        var rows = Ask<LeaderboardRows>(new QueryTop(sweep.Id, metric, maximize, top)).Rows;
         if (format == "table") Consoles.For(output).Write(Table(rows, metric, top));
         else
         {

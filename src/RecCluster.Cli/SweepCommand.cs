@@ -124,11 +124,11 @@ public static class SweepCommand
             Console.CancelKeyPress -= onCancel;
             var summary = run.Result.Summary;
 
-            var trials = sweep.Store.Trials(sweep.SweepId);
-            var top = sweep.Store.Top(sweep.SweepId, config.Experiment.Objective.Metric, config.Experiment.Objective.Maximize, int.MaxValue);
+            var trials = sweep.Trials().Result;
+            var top = sweep.Top(config.Experiment.Objective.Metric, config.Experiment.Objective.Maximize, int.MaxValue).Result;
             results.Write(LeaderboardCommand.Table(top, config.Experiment.Objective.Metric, 20));
             int Count(string status) => trials.Count(t => t.Status == status);
-            long totalEpochs = sweep.Store.TotalEpochs(sweep.SweepId);
+            long totalEpochs = summary.TotalEpochs;
             results.MarkupLine($"{trials.Count} trials: {Count(TrialStatus.Completed)} completed, {Count(TrialStatus.Pruned)} pruned, {Count(TrialStatus.Failed)} failed" +
                 (summary.Interrupted > 0 ? $", {summary.Interrupted} interrupted" : "") + $"; {totalEpochs} epochs in all");
             if (json)

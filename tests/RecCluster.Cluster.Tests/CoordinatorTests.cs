@@ -28,7 +28,7 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
     {
         await using var sweep = new LocalSweep(config, _files.State, WorkerAgent.PlanSlots(slots, 0, 0), launcher, heartbeat ?? TimeSpan.FromSeconds(30), system: Sys);
         var finished = await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return (finished.Summary, sweep.Store.Trials(sweep.SweepId), sweep.Store.TotalEpochs(sweep.SweepId));
+        return (finished.Summary, await sweep.Trials(), finished.Summary.TotalEpochs);
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
             sweep.Abort();
             var summary = (await run.WaitAsync(TimeSpan.FromSeconds(10))).Summary;
             Assert.Equal(2, summary.Interrupted);
-            var trials = sweep.Store.Trials(sweep.SweepId);
+            var trials = await sweep.Trials();
             Assert.Equal(2, trials.Count(t => t.Status == TrialStatus.Completed));
             Assert.Equal(2, trials.Count(t => t.Status == TrialStatus.Interrupted));
         }
@@ -143,6 +143,46 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
         Assert.Equal(7, rest.Launched);   // the 2 interrupted ones again, and the 5 never started
         Assert.Equal(9, all.Count(t => t.Status == TrialStatus.Completed));
         Assert.Equal(2, all.Where(t => t.Index is 2 or 3).Min(t => t.Attempts));
+    }
+
+    [Fact]
+    public async Task A_restarted_coordinator_rebuilds_the_asha_rungs_and_never_reruns_finished_trials()
+    {
+        // Rungs at epochs 1 and 2; the first trial at a rung always continues, a later one only at or above the median.
+        var config = _files.Load(SweepFiles.Grid(4, scheduler: "{asha: {grace_period: 1, reduction_factor: 2, max_t: 4}}"));
+        var probe = CreateTestProbe();
+        // First run, one slot: trial 0 sets the rungs at 0.9 and completes; trial 1 starts, stays silent, is interrupted.
+        var first = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1),
+            r => new SimulatedTrial("ndcg@10", _ => 0.9, 4, HangAtEpoch: r.Id.Index == 1 ? 1 : null));
+        var slot = WorkerAgent.PlanSlots(1, 0, 0);
+        await using (var sweep = new LocalSweep(config, _files.State, slot, first, TimeSpan.FromSeconds(30), probe.Ref, Sys))
+        {
+            probe.FishForMessage<TrialUpdated>(u => u is { Index: 1, Status: TrialStatus.Running, Epoch: null }, TimeSpan.FromSeconds(10));
+            sweep.Abort();
+            var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(10))).Summary;
+            Assert.Equal((1, 1), (summary.Completed, summary.Interrupted));
+        }
+
+        // Second run on the same store: every trial scores 0.1. Only a rung rebuilt from trial 0's stored epochs prunes
+        // trial 1 at its first rung; with empty rungs it would be the first there and continue to max_t.
+        var launched = new List<AttemptId>();
+        var again = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r =>
+        {
+            lock (launched) launched.Add(r.Id);
+            return new SimulatedTrial("ndcg@10", _ => 0.1, 4);
+        });
+        await using (var sweep = new LocalSweep(config, _files.State, slot, again, TimeSpan.FromSeconds(30), system: Sys))
+        {
+            Assert.Equal(1, sweep.PreviouslyFinished);
+            var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(30))).Summary;
+            var trials = await sweep.Trials();
+            Assert.DoesNotContain(launched, id => id.Index == 0);
+            Assert.Equal((TrialStatus.Completed, 1), (trials[0].Status, trials[0].Attempts));
+            Assert.Equal((TrialStatus.Pruned, 2), (trials[1].Status, trials[1].Attempts));
+            Assert.Equal(new AttemptId(sweep.SweepId, 1, 2), launched[0]);
+            Assert.Equal(8, launched.Count);   // trials 1 to 8, once each
+            Assert.Equal(9, summary.Completed + summary.Pruned);
+        }
     }
 
     private static string OneTrial(string data = "{synthetic: {users: 60, items: 30, min_length: 5, max_length: 10}}") => $"""
@@ -169,14 +209,14 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
 
         // As if attempt 1's worker reported its exit again, late: the coordinator must not drop attempt 2 for it.
         var stale = new TrialExited(new AttemptId(sweep.SweepId, 0, 1), slot[0], "late");
-        Sys.ActorSelection($"/user/coordinator-{sweep.SweepId}").Tell(stale, TestActor);
+        sweep.Manager.Tell(stale, TestActor);
 
         var summary = (await run.WaitAsync(TimeSpan.FromSeconds(10))).Summary;
         Assert.Equal((1, 0), (summary.Completed, summary.Failed));
         Assert.Equal(2, launcher.Launched);
-        var trial = Assert.Single(sweep.Store.Trials(sweep.SweepId));
+        var trial = Assert.Single(await sweep.Trials());
         Assert.Equal((TrialStatus.Completed, 2, 5), (trial.Status, trial.Attempts, trial.EpochsRun));
-        Assert.Equal([1, 2, 3, 4, 5], sweep.Store.History(sweep.SweepId, 0).Where(h => h.Attempt == 2).Select(h => h.Epoch));
+        Assert.Equal([1, 2, 3, 4, 5], (await sweep.History(0)).Where(h => h.Attempt == 2).Select(h => h.Epoch));
         Assert.Equal(5, summary.TotalEpochs);
     }
 
@@ -212,7 +252,7 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
         var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromSeconds(10))).Summary;
         Assert.Equal(1, summary.Failed);
         Assert.Equal(0, launcher.Launched);
-        var note = Assert.Single(sweep.Store.Trials(sweep.SweepId)).Note;
+        var note = Assert.Single(await sweep.Trials()).Note;
         Assert.Contains($"on node {Environment.MachineName} (akka://{Sys.Name})", note);
         Assert.Contains($"data file {data} changed since the sweep was submitted", note);
     }

@@ -61,11 +61,11 @@ public sealed class EndToEndTests() : TestKit(TestSystems.SerializeMessages), ID
 
         var summary = (await sweep.RunAsync().WaitAsync(TimeSpan.FromMinutes(3))).Summary;
         Assert.True(launcher.Killed, "the first attempt of trial 0 was killed mid-run");
-        var trials = sweep.Store.Trials(sweep.SweepId);
+        var trials = await sweep.Trials();
         Assert.Equal(2, summary.Completed);
         var killed = trials.Single(t => t.Index == 0);
         Assert.Equal((TrialStatus.Completed, 2), (killed.Status, killed.Attempts));
-        var history = sweep.Store.History(sweep.SweepId, 0);
+        var history = await sweep.History(0);
         var firstAttempt = history.Where(h => h.Attempt == 1).Select(h => h.Epoch).ToList();
         var secondAttempt = history.Where(h => h.Attempt == 2).Select(h => h.Epoch).ToList();
         Assert.True(firstAttempt.Count >= 2, "epochs reported before the kill are kept");
@@ -73,7 +73,7 @@ public sealed class EndToEndTests() : TestKit(TestSystems.SerializeMessages), ID
         Assert.Equal(Enumerable.Range(1, firstAttempt.Count), firstAttempt);          // each epoch once
         Assert.Equal(Enumerable.Range(1, 30), secondAttempt);
         Assert.Equal(30, killed.EpochsRun);
-        var top = sweep.Store.Top(sweep.SweepId, "ndcg@10", true, 10);
+        var top = await sweep.Top("ndcg@10", true, 10);
         Assert.Equal(2, top.Count);
         Assert.All(top, r => Assert.InRange(r.Test["ndcg@10"], 0.0, 1.0));
         Assert.Equal(top[0].Trial.Objective!.Value, top[0].Valid["ndcg@10"], 6);

@@ -23,8 +23,7 @@ public abstract class LeaderboardTests() : TestKit(TestSystems.SerializeMessages
     [StoreFact]
     public void A_redelivered_report_is_stored_once_and_subscribers_hear_each_change()
     {
-        using var store = new LeaderboardStore(Location);
-        var leaderboard = Sys.ActorOf(LeaderboardActor.Props(store));
+        var leaderboard = Sys.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(Location)));
         var subscriber = CreateTestProbe();
         leaderboard.Tell(new SubscribeLeaderboard(subscriber.Ref));
         var epoch = new RecordEpoch("s", 0, 1, new TrialEpoch(1, 0.5, new Dictionary<string, double> { ["ndcg@10"] = 0.3 }));
@@ -33,7 +32,9 @@ public abstract class LeaderboardTests() : TestKit(TestSystems.SerializeMessages
         leaderboard.Tell(epoch);   // re-delivered
         leaderboard.Tell(new Flush());
         ExpectMsg<Flushed>();
-        Assert.Equal(2, store.MetricRows("s"));   // loss + ndcg@10, once
+        leaderboard.Tell(new QueryHistory("s", 0));
+        var stored = Assert.Single(ExpectMsg<TrialHistory>().Epochs);   // once
+        Assert.Equal((0.5, 0.3), (stored.Loss, stored.Valid["ndcg@10"]));
         Assert.Equal(TrialStatus.Running, subscriber.ExpectMsg<TrialUpdated>().Status);
         Assert.Equal(1, subscriber.ExpectMsg<TrialUpdated>().Epoch);
         subscriber.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
@@ -55,7 +56,11 @@ public abstract class LeaderboardTests() : TestKit(TestSystems.SerializeMessages
                 new Dictionary<string, double> { ["ndcg@10"] = valid[i] - 0.05 }, 1), valid[i]);
         }
         Assert.Equal([1, 2, 0], store.Top("s", "ndcg@10", true, 3).Select(r => r.Trial.Index));
-        var leaderboard = Sys.ActorOf(LeaderboardActor.Props(store));
+        var leaderboard = Sys.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(Location, ReadOnly: true)));
+        leaderboard.Tell(new QuerySweeps());
+        Assert.Equal("s", Assert.Single(ExpectMsg<SweepRows>().Sweeps).Id);
+        leaderboard.Tell(new QueryTrials("s"));
+        Assert.Equal([0, 1, 2, 3], ExpectMsg<StoredTrials>().Trials.Select(t => t.Index));
         leaderboard.Tell(new QueryTop("s", "ndcg@10", true, 2));
         Assert.Equal([1, 2], ExpectMsg<LeaderboardRows>().Rows.Select(r => r.Trial.Index));
         leaderboard.Tell(new QueryGroups("s", "sample_seed", "ndcg@10"));

@@ -19,6 +19,7 @@ public sealed class ProtocolSerializerTests() : TestKit(TestSystems.SerializeMes
     private static readonly Slot Gpu = new("gpu0.1", "0");
     private static readonly TrialFinished Finished = new("early_stopped", "cuda", 7, 12, Metrics, Metrics, 81.5);
     private static readonly StoredTrial Stored = new("t-1a2b3c4d", 3, "sasrec", Params, TrialStatus.Completed, 2, 7, 12, 0.4, 81.5, null);
+    private static readonly SweepStatus Status = new(new SweepSummary("t-1a2b3c4d", 9, 6, 2, 1, 0, 120), SweepState.Running);
 
     /// <summary>One filled-in instance of every protocol message.</summary>
     private IEnumerable<IProtocolMessage> Samples(IActorRef actor) =>
@@ -29,9 +30,29 @@ public sealed class ProtocolSerializerTests() : TestKit(TestSystems.SerializeMes
         new StopTrial(Attempt, Immediately: true),
         new TrialReported(Attempt, new TrialEpoch(5, 0.25, Metrics)),
         new TrialExited(Attempt, Gpu, "trial process exited with code 137"),
-        new RunSweep(),
-        new AbortSweep(),
-        new SweepFinished(new SweepSummary("t-1a2b3c4d", 9, 6, 2, 1, 0, 120)),
+        new SubmitSweep(new SweepSource("/sweeps/t.yaml", "name: t\n")),
+        new SweepAccepted("t-1a2b3c4d"),
+        new SweepRejected("t.yaml:1:1: unknown key"),
+        new UnknownSweep("t-1a2b3c4d"),
+        new ListSweeps(),
+        new SweepList([Status]),
+        new GetSweepStatus("t-1a2b3c4d"),
+        new CancelSweep("t-1a2b3c4d"),
+        new WatchSweep("t-1a2b3c4d"),
+        Status,
+        new SweepFinished(Status.Summary, SweepState.Finished),
+        new SlotDemand("t-1a2b3c4d", 3, 5),
+        new SlotGranted(actor, Gpu),
+        new SlotReleased(actor, Gpu),
+        new SweepEnded(Status),
+        new RegisterSweep("t-1a2b3c4d", "t", new SweepSource("/sweeps/t.yaml", "name: t\n"), new Objective("ndcg@10", true),
+            [new DataFile("/data/ml.inter", new string('a', 64))]),
+        new SweepRegistered([new DataFile("/data/ml.inter", new string('a', 64))], [Stored],
+            new Dictionary<int, IReadOnlyList<EpochRow>> { [3] = [new EpochRow(1, 1, 0.5, Metrics)] }),
+        new QuerySweeps(),
+        new SweepRows([new SweepRow("t-1a2b3c4d", "t", "/sweeps/t.yaml", "ndcg@10", true, "2026-01-01T00:00:00Z")]),
+        new QueryTrials("t-1a2b3c4d"),
+        new StoredTrials([Stored]),
         new RecordTrial("t-1a2b3c4d", 3, "sasrec", Params, TrialStatus.Pending, 2, "attempt 1 failed"),
         new RecordEpoch("t-1a2b3c4d", 3, 2, new TrialEpoch(1, 1.5, null)),
         new RecordResult("t-1a2b3c4d", 3, 2, TrialStatus.Completed, Finished, 0.4),
@@ -71,6 +92,12 @@ public sealed class ProtocolSerializerTests() : TestKit(TestSystems.SerializeMes
                 break;
             case (SubscribeLeaderboard sent, SubscribeLeaderboard read):
                 Assert.Equal(sent.Subscriber, read.Subscriber);
+                break;
+            case (SlotGranted sent, SlotGranted read):
+                Assert.Equal((sent.Worker, sent.Slot), (read.Worker, read.Slot));
+                break;
+            case (SlotReleased sent, SlotReleased read):
+                Assert.Equal((sent.Worker, sent.Slot), (read.Worker, read.Slot));
                 break;
             default:
                 Assert.Equivalent(message, copy, strict: true);

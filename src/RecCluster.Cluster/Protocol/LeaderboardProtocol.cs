@@ -19,6 +19,18 @@ public static class TrialStatus
     public static bool IsFinal(string status) => status is Completed or Pruned or Failed;
 }
 
+/// <summary>
+/// A coordinator starting: record the sweep (its text and data hashes) unless it is there; reply: <see cref="SweepRegistered"/>
+/// with what the store already holds, from which the coordinator rebuilds its state.
+/// </summary>
+public sealed record RegisterSweep(string SweepId, string Name, SweepSource Source, Objective Objective, IReadOnlyList<DataFile> Data)
+    : IProtocolMessage;
+
+/// <param name="Data">The data files as first recorded, which every attempt is checked against.</param>
+/// <param name="Epochs">Every stored trial's epochs, all attempts, in order.</param>
+public sealed record SweepRegistered(IReadOnlyList<DataFile> Data, IReadOnlyList<Leaderboard.StoredTrial> Trials,
+    IReadOnlyDictionary<int, IReadOnlyList<Leaderboard.EpochRow>> Epochs) : IProtocolMessage;
+
 /// <summary>A trial started, was retried, or changed status.</summary>
 public sealed record RecordTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, ParamValue> Params, string Status, int Attempt,
     string? Note = null) : IProtocolMessage;
@@ -40,6 +52,16 @@ public sealed record TrialUpdated(string SweepId, int Index, int Attempt, string
 public sealed record Flush : IProtocolMessage;
 
 public sealed record Flushed : IProtocolMessage;
+
+/// <summary>Every recorded sweep, oldest first; reply: SweepRows.</summary>
+public sealed record QuerySweeps : IProtocolMessage;
+
+public sealed record SweepRows(IReadOnlyList<Leaderboard.SweepRow> Sweeps) : IProtocolMessage;
+
+/// <summary>Every recorded trial of a sweep, by index; reply: StoredTrials.</summary>
+public sealed record QueryTrials(string SweepId) : IProtocolMessage;
+
+public sealed record StoredTrials(IReadOnlyList<Leaderboard.StoredTrial> Trials) : IProtocolMessage;
 
 /// <summary>Top-k finished trials by a metric ("ndcg@10": validation at the best epoch; "test:ndcg@10"); reply: LeaderboardRows.</summary>
 public sealed record QueryTop(string SweepId, string Metric, bool Maximize, int K) : IProtocolMessage;

@@ -3,8 +3,9 @@ using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Protocol;
 
-// Messages between the sweep coordinator, worker agents and the per-trial supervisors. Every message about a
-// trial names its sweep, trial and attempt, so a late message from an attempt given up on is told apart.
+// Messages between the sweep manager (which routes them to the sweep's coordinator), worker agents and the per-trial
+// supervisors. Every message about a trial names its sweep, trial and attempt, so a late message from an attempt given up
+// on is told apart.
 
 /// <summary>A place where one trial runs; <see cref="CudaDevices"/> goes to CUDA_VISIBLE_DEVICES (null: CPU).</summary>
 public sealed record Slot(string Id, string? CudaDevices);
@@ -12,7 +13,7 @@ public sealed record Slot(string Id, string? CudaDevices);
 /// <summary>One attempt of one trial of one sweep.</summary>
 public sealed record AttemptId(string SweepId, int Index, int Attempt);
 
-/// <summary>Worker → coordinator on start: these slots are free. Slots belong to the node, not to a sweep.</summary>
+/// <summary>Worker → sweep manager on start: these slots are free. Slots belong to the node, not to a sweep.</summary>
 public sealed record RegisterWorker(IActorRef Worker, IReadOnlyList<Slot> Slots) : IProtocolMessage;
 
 /// <summary>Coordinator → worker: run this attempt of a trial on the slot.</summary>
@@ -27,13 +28,3 @@ public sealed record TrialReported(AttemptId Id, TrialEvent Event) : IProtocolMe
 /// <summary>Worker → coordinator: the trial's process is gone and its slot is free. <see cref="Failure"/> is
 /// null when the trial reported its final result first.</summary>
 public sealed record TrialExited(AttemptId Id, Slot Slot, string? Failure) : IProtocolMessage;
-
-/// <summary>Ask the coordinator to run the sweep; the reply is <see cref="SweepFinished"/>.</summary>
-public sealed record RunSweep : IProtocolMessage;
-
-/// <summary>End the sweep early (Ctrl+C): running trials are stopped and recorded as interrupted.</summary>
-public sealed record AbortSweep : IProtocolMessage;
-
-public sealed record SweepSummary(string SweepId, int Trials, int Completed, int Pruned, int Failed, int Interrupted, long TotalEpochs);
-
-public sealed record SweepFinished(SweepSummary Summary) : IProtocolMessage;

@@ -3,14 +3,13 @@ using Akka.Configuration;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Cluster.Workers;
-using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Sweeps;
 
 /// <summary>
-/// Local single-node mode: the coordinator, one worker agent and the leaderboard in one actor system,
-/// the same actors the cluster runs.
+/// Local single-node mode: the sweep manager with the sweep's coordinator, one worker agent and the leaderboard in one
+/// actor system, the same actors the cluster runs. Results are read through the leaderboard actor, which owns the store.
 /// </summary>
 public sealed class LocalSweep : IAsyncDisposable
 {
@@ -22,52 +21,63 @@ public sealed class LocalSweep : IAsyncDisposable
         akka.log-dead-letters = off
         """).WithFallback(ClusterConfigs.Serialization);
 
+    private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(30);
     private readonly ActorSystem _system;
-    private readonly LeaderboardStore _store;
-    private readonly IActorRef _coordinator, _worker, _leaderboard;
+    private readonly IActorRef _manager, _worker, _leaderboard;
 
-    public LocalSweep(SweepConfig config, string stateDirectory, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout, IActorRef? subscriber = null, ActorSystem? system = null)
+    /// <summary>Submits the sweep (recording its data files' hashes now); it starts running at once.</summary>
+    public LocalSweep(SweepConfig config, string stateDirectory, IReadOnlyList<Slot> slots, ITrialLauncher launcher,
+        TimeSpan heartbeatTimeout, IActorRef? subscriber = null, ActorSystem? system = null)
         : this(config, new StoreLocation.StateDirectory(stateDirectory), slots, launcher, heartbeatTimeout, subscriber, system)
     {
     }
 
+    /// <summary>The same with the leaderboard in another store (a PostgreSQL database).</summary>
     public LocalSweep(SweepConfig config, StoreLocation store, IReadOnlyList<Slot> slots, ITrialLauncher launcher,
         TimeSpan heartbeatTimeout, IActorRef? subscriber = null, ActorSystem? system = null)
     {
         SweepId = config.Id;
-        _store = new LeaderboardStore(store);
-        var experiment = config.Experiment;
-        var data = _store.EnsureSweep(SweepId, experiment.Name, config.Source, experiment.Objective, DataFile.Of(experiment.Data));
-        var previous = _store.Trials(SweepId);
         _system = system ?? ActorSystem.Create("reccluster", SystemConfig);
         OwnsSystem = system is null;
-        _leaderboard = _system.ActorOf(LeaderboardActor.Props(_store), $"leaderboard-{SweepId}");
+        _leaderboard = _system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(store)), $"leaderboard-{SweepId}");
         if (subscriber is not null) _leaderboard.Tell(new SubscribeLeaderboard(subscriber));
-        _coordinator = _system.ActorOf(SweepCoordinator.Props(new SweepPlan(SweepId, config, data), _leaderboard, previous), $"coordinator-{SweepId}");
-        _worker = _system.ActorOf(WorkerAgent.Props(_coordinator, slots, launcher, heartbeatTimeout), $"worker-{SweepId}");
-        PreviouslyFinished = previous.Count(t => TrialStatus.IsFinal(t.Status));
+        // Trials finished before this run, read before the manager starts any.
+        PreviouslyFinished = Trials().Result.Count(t => TrialStatus.IsFinal(t.Status));
+        _manager = _system.ActorOf(SweepManager.Props(_leaderboard), $"sweeps-{SweepId}");
+        var reply = _manager.Ask(new SubmitSweep(config.Source), QueryTimeout).Result;
+        if (reply is SweepRejected rejected) throw new InvalidOperationException(rejected.Error);
+        _worker = _system.ActorOf(WorkerAgent.Props(_manager, slots, launcher, heartbeatTimeout), $"worker-{SweepId}");
     }
 
     public string SweepId { get; }
     public int PreviouslyFinished { get; }
     public ActorSystem System => _system;
-    public LeaderboardStore Store => _store;
+    public IActorRef Manager => _manager;
     private bool OwnsSystem { get; }
 
-    public Task<SweepFinished> RunAsync() => _coordinator.Ask<SweepFinished>(new RunSweep(), Timeout.InfiniteTimeSpan);
+    public Task<SweepFinished> RunAsync() => _manager.Ask<SweepFinished>(new WatchSweep(SweepId), Timeout.InfiniteTimeSpan);
 
-    public void Abort() => _coordinator.Tell(new AbortSweep());
+    /// <summary>Cancels the sweep (Ctrl+C): running trials are stopped and recorded as interrupted; a re-run resumes them.</summary>
+    public void Abort() => _manager.Tell(new CancelSweep(SweepId));
+
+    public async Task<IReadOnlyList<StoredTrial>> Trials() =>
+        (await _leaderboard.Ask<StoredTrials>(new QueryTrials(SweepId), QueryTimeout)).Trials;
+
+    public async Task<IReadOnlyList<LeaderboardRow>> Top(string metric, bool maximize, int k) =>
+        (await _leaderboard.Ask<LeaderboardRows>(new QueryTop(SweepId, metric, maximize, k), QueryTimeout)).Rows;
+
+    public async Task<IReadOnlyList<EpochRow>> History(int index) =>
+        (await _leaderboard.Ask<TrialHistory>(new QueryHistory(SweepId, index), QueryTimeout)).Epochs;
 
     public async ValueTask DisposeAsync()
     {
         if (OwnsSystem) await _system.Terminate();
         else
         {
-            // Stopping the worker kills any trial still running (its supervisors stop with it).
+            // Stopping the worker kills any trial still running (its supervisors stop with it); the leaderboard closes its store.
             await _worker.GracefulStop(TimeSpan.FromSeconds(10));
-            await _coordinator.GracefulStop(TimeSpan.FromSeconds(10));
+            await _manager.GracefulStop(TimeSpan.FromSeconds(10));
             await _leaderboard.GracefulStop(TimeSpan.FromSeconds(10));
         }
-        _store.Dispose();
     }
 }

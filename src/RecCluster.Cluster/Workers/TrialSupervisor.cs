@@ -50,7 +50,7 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
         {
             if (stop.Immediately)
             {
-                _killedFor = "stopped: the sweep was aborted";
+                _killedFor = "stopped: the sweep was cancelled";
                 _handle?.Kill();
                 return;
             }

@@ -4,14 +4,14 @@ using RecCluster.Cluster.Protocol;
 namespace RecCluster.Cluster.Workers;
 
 /// <summary>
-/// Owns a node's slots: registers them with the coordinator, runs each assigned trial under its own
+/// Owns a node's slots: registers them with the sweep manager, runs each assigned trial under its own
 /// <see cref="TrialSupervisor"/> (one child process per trial) and relays the trial's reports.
 /// </summary>
 public sealed class WorkerAgent : ReceiveActor
 {
     private readonly Dictionary<AttemptId, IActorRef> _trials = [];
 
-    public WorkerAgent(IActorRef coordinator, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout)
+    public WorkerAgent(IActorRef manager, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout)
     {
         Receive<RunTrial>(run =>
         {
@@ -22,13 +22,13 @@ public sealed class WorkerAgent : ReceiveActor
         {
             if (_trials.TryGetValue(stop.Id, out var supervisor)) supervisor.Tell(stop);
         });
-        Receive<TrialReported>(report => coordinator.Tell(report));
+        Receive<TrialReported>(report => manager.Tell(report));
         Receive<TrialExited>(exit =>
         {
             _trials.Remove(exit.Id);
-            coordinator.Tell(exit);
+            manager.Tell(exit);
         });
-        coordinator.Tell(new RegisterWorker(Self, slots));
+        manager.Tell(new RegisterWorker(Self, slots));
     }
 
     /// <summary>
@@ -48,6 +48,6 @@ public sealed class WorkerAgent : ReceiveActor
         return [.. Enumerable.Range(0, gpus * perGpu).Select(i => new Slot($"gpu{i / perGpu}.{i % perGpu}", (i / perGpu).ToString()))];
     }
 
-    public static Props Props(IActorRef coordinator, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout) =>
-        Akka.Actor.Props.Create(() => new WorkerAgent(coordinator, slots, launcher, heartbeatTimeout));
+    public static Props Props(IActorRef manager, IReadOnlyList<Slot> slots, ITrialLauncher launcher, TimeSpan heartbeatTimeout) =>
+        Akka.Actor.Props.Create(() => new WorkerAgent(manager, slots, launcher, heartbeatTimeout));
 }
