@@ -49,10 +49,11 @@ public static class LeaderboardCommand
         var sweeps = Ask<SweepRows>(new QuerySweeps()).Sweeps;
         var sweep = sweepId is null ? sweeps.LastOrDefault() : sweeps.FirstOrDefault(s => s.Id == sweepId);
         if (sweep is null)
-            throw new ArgumentException(sweepId is null ? $"no sweep in {location}" : $"no sweep '{sweepId}' in {location}; known: {string.Join(", ", sweeps.Select(s => s.Id))}");
+            throw sweepId is null ? new ArgumentException($"no sweep in {location}")
+                : new UsageException($"no sweep '{sweepId}' in {location}; known: {string.Join(", ", sweeps.Select(s => s.Id))}");
         metric ??= sweep.ObjectiveMetric;
         var bare = metric.StartsWith("test:") ? metric[5..] : metric;
-        if (!MetricName.TryParse(bare, out _, out _)) throw new ArgumentException($"--metric '{metric}' is not a metric name like ndcg@10 or test:ndcg@10");
+        if (!MetricName.TryParse(bare, out _, out _)) throw new UsageException($"--metric '{metric}' is not a metric name like ndcg@10 or test:ndcg@10");
         bool maximize = true;   // every supported metric is better when higher
 
         if (trial is { } index)

@@ -67,7 +67,15 @@ public sealed class NegativeSampler
     private int DrawAny(Random random)
     {
         if (_cumulative is null) return random.Next(1, _itemCount + 1);
-        int index = Array.BinarySearch(_cumulative, random.NextDouble() * _cumulative[^1]);
-        return (index < 0 ? ~index : index + 1) + 1;
+        // The first item whose cumulative count exceeds the draw (an upper bound, so items with no count are never hit).
+        double draw = random.NextDouble() * _cumulative[^1];
+        int low = 0, high = _cumulative.Length - 1;
+        while (low < high)
+        {
+            int middle = (low + high) >>> 1;
+            if (_cumulative[middle] > draw) high = middle;
+            else low = middle + 1;
+        }
+        return low + 1;
     }
 }

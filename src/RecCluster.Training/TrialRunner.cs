@@ -73,7 +73,7 @@ public static class TrialRunner
         int maxLength = recommender is SasRec sas ? sas.MaxSequenceLength : 1;
         var evaluator = new Evaluator(data, config.Evaluation, maxLength, (int)p.GetInt("eval_batch_size"), device, seed);
 
-        var checkpoint = TrialCheckpoint.For(options, TrialCheckpoint.Fingerprint(model, summary, config.Objective));
+        var checkpoint = TrialCheckpoint.For(options, TrialCheckpoint.Fingerprint(model, summary, config.Evaluation, config.Objective));
         int bestEpoch = 0, epochsRun = 0;
         int? resumedFrom = null;
         string status = "completed";

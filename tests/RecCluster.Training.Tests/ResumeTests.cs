@@ -85,6 +85,9 @@ public sealed class ResumeTests : IDisposable
         var error = Assert.Throws<InvalidOperationException>(() => Run(changed, "other", resume: true));
         Assert.Contains(Path.Combine(_root, "other", TrialCheckpoint.ResumeFile), error.Message);
         Assert.Contains("another trial", error.Message);
+        // A best value measured under another evaluation protocol is no yardstick either.
+        var sampled = Trials.Config(Trials.Params("sasrec", Trials.Quick(1)), protocol: EvalProtocol.Sampled);
+        Assert.Contains("another trial", Assert.Throws<InvalidOperationException>(() => Run(sampled, "other", resume: true)).Message);
     }
 
     [Fact]

@@ -48,7 +48,9 @@ public abstract record StoreLocation
                 catch (ArgumentException e) { throw new ArgumentException($"not a PostgreSQL connection string ({e.Message})", e); }
             }
             // Npgsql reads only the keyword form; the URI's parts map onto it one by one.
-            var uri = new Uri(connection);
+            Uri uri;
+            try { uri = new Uri(connection); }
+            catch (UriFormatException e) { throw new ArgumentException($"not a PostgreSQL address ({e.Message})", e); }
             var builder = new NpgsqlConnectionStringBuilder
             {
                 Host = uri.Host, Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),

@@ -69,7 +69,8 @@ public sealed class SweepManager : ReceiveActor
         {
             var sweep = _sweeps[m.Status.Summary.SweepId];
             (sweep.Ended, sweep.Wanted) = (m.Status, 0);
-            Context.Stop(Sender);
+            // Stopped behind the messages already queued for it (a slot grant it will hand back), not ahead of them.
+            Sender.Tell(PoisonPill.Instance);
             sweep.Coordinator = null;
             foreach (var watcher in sweep.Watchers) watcher.Tell(new SweepFinished(m.Status.Summary, m.Status.State));
             sweep.Watchers.Clear();
