@@ -22,6 +22,7 @@ public sealed class LocalSweep : IAsyncDisposable
         """).WithFallback(ClusterConfigs.Serialization);
 
     private static readonly TimeSpan QueryTimeout = TimeSpan.FromSeconds(30);
+    private static int _runs;
     private readonly ActorSystem _system;
     private readonly IActorRef _manager, _worker, _leaderboard;
 
@@ -39,14 +40,17 @@ public sealed class LocalSweep : IAsyncDisposable
         SweepId = config.Id;
         _system = system ?? ActorSystem.Create("reccluster", SystemConfig);
         OwnsSystem = system is null;
-        _leaderboard = _system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(store)), $"leaderboard-{SweepId}");
+        // Names carry a run number: a stopped run's names are freed by the system only some time after its actors stop, and
+        // the next run on a shared actor system (a test's) may start before that.
+        int run = Interlocked.Increment(ref _runs);
+        _leaderboard = _system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(store)), $"leaderboard-{SweepId}-{run}");
         if (subscriber is not null) _leaderboard.Tell(new SubscribeLeaderboard(subscriber));
         // Trials finished before this run, read before the manager starts any.
         PreviouslyFinished = Trials().Result.Count(t => TrialStatus.IsFinal(t.Status));
-        _manager = _system.ActorOf(SweepManager.Props(_leaderboard), $"sweeps-{SweepId}");
+        _manager = _system.ActorOf(SweepManager.Props(_leaderboard), $"sweeps-{SweepId}-{run}");
         var reply = _manager.Ask(new SubmitSweep(config.Source), QueryTimeout).Result;
         if (reply is SweepRejected rejected) throw new InvalidOperationException(rejected.Error);
-        _worker = _system.ActorOf(WorkerAgent.Props(_manager, slots, launcher, heartbeatTimeout), $"worker-{SweepId}");
+        _worker = _system.ActorOf(WorkerAgent.Props(_manager, slots, launcher, heartbeatTimeout), $"worker-{SweepId}-{run}");
     }
 
     public string SweepId { get; }
