@@ -13,10 +13,7 @@ public static class TrialCheck
         var model = config.Models.Single();
         var p = model.Parameters;
         var device = TorchRuntime.ResolveDevice(p.GetString("device"));
-        var (data, format, _) = TrialRunner.LoadData(config.Data);
-        var trainingUsers = data.SampleTrainingUsers(p.GetDouble("sample_ratio"), (int)p.GetInt("sample_seed"));
-        var summary = new DataSummary(config.Data.Path ?? "synthetic", format, data.UserCount, data.ItemCount, data.InteractionCount,
-            data.SkippedUsers, trainingUsers.Length);
+        var (data, _, trainingUsers, summary) = TrialRunner.PrepareData(config.Data, p);
         using var recommender = TrialRunner.CreateModel(model, data, config.Data, data.TrainItemCounts(trainingUsers), device);
         return new TrialCheckResult(summary, device.type.ToString().ToLowerInvariant(), recommender.parameters().Sum(t => t.numel()));
     }

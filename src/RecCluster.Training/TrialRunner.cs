@@ -63,9 +63,7 @@ public static class TrialRunner
         TorchRuntime.Seed(seed);
         var device = TorchRuntime.ResolveDevice(p.GetString("device"));
 
-        var (data, format, generator) = LoadData(config.Data);
-        var trainingUsers = data.SampleTrainingUsers(p.GetDouble("sample_ratio"), seed);
-        var summary = new DataSummary(config.Data.Path ?? "synthetic", format, data.UserCount, data.ItemCount, data.InteractionCount, data.SkippedUsers, trainingUsers.Length);
+        var (data, generator, trainingUsers, summary) = PrepareData(config.Data, p);
         observer.DataLoaded(summary);
         var trainCounts = data.TrainItemCounts(trainingUsers);
 
@@ -183,6 +181,17 @@ public static class TrialRunner
 
     /// <summary>A seed for one epoch's random streams, stable across processes (unlike HashCode.Combine).</summary>
     private static int EpochSeed(int seed, int epoch) => unchecked(seed * 1_000_003 + epoch * 7919);
+
+    /// <summary>The trial's data, its seeded sample of training users (sample_ratio) and the summary a run reports.</summary>
+    internal static (SequenceDataset Data, SyntheticGenerator? Generator, int[] TrainingUsers, DataSummary Summary) PrepareData(
+        DataConfig config, TrialParameters p)
+    {
+        var (data, format, generator) = LoadData(config);
+        var trainingUsers = data.SampleTrainingUsers(p.GetDouble("sample_ratio"), (int)p.GetInt("sample_seed"));
+        var summary = new DataSummary(config.Path ?? "synthetic", format, data.UserCount, data.ItemCount, data.InteractionCount,
+            data.SkippedUsers, trainingUsers.Length);
+        return (data, generator, trainingUsers, summary);
+    }
 
     public static (SequenceDataset Data, string Format, SyntheticGenerator? Generator) LoadData(DataConfig config)
     {
