@@ -82,7 +82,8 @@ public static class SweepCommand
         var results = Consoles.For(stdout);
         bool interactive = Consoles.IsTerminal(stderr);
         var updates = new ConcurrentQueue<TrialUpdated>();
-        var launcher = ProcessTrialLauncher.ForCurrentProgram(Path.Combine(state.FullName, "trials"));
+        // Checkpoints live beside the leaderboard: a retried or resumed trial continues from its last finished epoch.
+        var launcher = ProcessTrialLauncher.ForCurrentProgram(Path.Combine(state.FullName, "trials"), Path.Combine(state.FullName, "checkpoints"));
 
         var system = ActorSystem.Create("reccluster", LocalSweep.SystemConfig);
         try

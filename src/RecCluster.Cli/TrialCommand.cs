@@ -18,13 +18,29 @@ public static class TrialCommand
         {
             Description = "Trial spec (JSON) written by a worker: the sweep's text, model, hyperparameter values and data file hashes.",
         };
-        var command = new Command("trial", "Run one sweep trial as a worker's child process, reporting JSON lines on stdout (used by reccluster sweep).");
+        var stateDir = new Option<DirectoryInfo?>("--state-dir")
+        {
+            Description = "Keep the trial's checkpoints here (best weights, and a resume checkpoint after every epoch).",
+        };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint in --state-dir when there is one." };
+        var command = new Command("trial", "Run one sweep trial as a worker's child process, reporting JSON lines on stdout (used by " +
+            "reccluster sweep and worker nodes). A line \"stop\" on stdin ends it after the current epoch; stdin closing (its worker is " +
+            $"gone) ends it at once with exit code {Orphaned}.");
         command.Arguments.Add(spec);
-        command.SetAction(parse => Run(parse.GetValue(spec)!));
+        command.Options.Add(stateDir);
+        command.Options.Add(resume);
+        command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () =>
+        {
+            if (parse.GetValue(resume) && parse.GetValue(stateDir) is null) throw new UsageException("--resume needs --state-dir");
+            return Run(parse.GetValue(spec)!, parse.GetValue(stateDir)?.FullName, parse.GetValue(resume));
+        }));
         return command;
     }
 
-    private static int Run(FileInfo specFile)
+    /// <summary>Exit code of a trial whose worker went away (its standard input closed).</summary>
+    public const int Orphaned = 4;
+
+    private static int Run(FileInfo specFile, string? stateDirectory, bool resume)
     {
         var output = Console.Out;
         void Emit(TrialEvent e) { lock (output) { output.WriteLine(TrialCodec.Encode(e)); output.Flush(); } }
@@ -38,10 +54,13 @@ public static class TrialCommand
             {
                 while (Console.In.ReadLine() is { } line)
                     if (line.Trim() == "stop") Interlocked.Exchange(ref stopRequested, 1);
+                // No worker reads our reports any more (it was killed): stop before another attempt takes over the checkpoints.
+                Environment.Exit(Orphaned);
             }) { IsBackground = true };
             stdin.Start();
-            var result = TrialRunner.Run(experiment, new TrialOptions(Threads: spec.Threads, StopRequested: () => Volatile.Read(ref stopRequested) == 1),
-                new EventObserver(Emit));
+            var options = new TrialOptions(Threads: spec.Threads, StopRequested: () => Volatile.Read(ref stopRequested) == 1,
+                StateDirectory: stateDirectory, Resume: resume);
+            var result = TrialRunner.Run(experiment, options, new EventObserver(Emit));
             Emit(new TrialFinished(result.Status, result.Device, result.BestEpoch, result.EpochsRun, result.Valid, result.Test, result.Seconds));
             return Errors.Ok;
         }

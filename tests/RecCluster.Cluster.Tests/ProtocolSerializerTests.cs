@@ -24,12 +24,15 @@ public sealed class ProtocolSerializerTests() : TestKit(TestSystems.SerializeMes
     /// <summary>One filled-in instance of every protocol message.</summary>
     private IEnumerable<IProtocolMessage> Samples(IActorRef actor) =>
     [
-        new RegisterWorker(actor, [Gpu, new Slot("cpu0", null)]),
+        new RegisterWorker(actor, "gpu-3 (akka.tcp://reccluster@10.0.0.3:4053)", [Gpu, new Slot("cpu0", null)], [new HeldAttempt(Attempt, Gpu, 4)]),
         new RunTrial(Attempt, new TrialSpec(new SweepSource("/sweeps/t.yaml", "name: t\n"), "sasrec", Params, 4,
-            [new DataFile("/data/ml.inter", new string('a', 64))]), Gpu),
+            [new DataFile("/data/ml.inter", new string('a', 64))]), Gpu, Resume: true),
         new StopTrial(Attempt, Immediately: true),
-        new TrialReported(Attempt, new TrialEpoch(5, 0.25, Metrics)),
-        new TrialExited(Attempt, Gpu, "trial process exited with code 137"),
+        new TrialReported(Attempt, new TrialEpoch(5, 0.25, Metrics), 6),
+        new TrialExited(Attempt, Gpu, "trial process exited with code 137", 7),
+        new ReportsAcked(Attempt, 7),
+        new AdoptAttempt(actor, "gpu-3", new HeldAttempt(Attempt, Gpu, 2)),
+        new WorkerLost(actor, "gpu-3"),
         new SubmitSweep(new SweepSource("/sweeps/t.yaml", "name: t\n")),
         new SweepAccepted("t-1a2b3c4d"),
         new SweepRejected("t.yaml:1:1: unknown key"),
@@ -42,18 +45,23 @@ public sealed class ProtocolSerializerTests() : TestKit(TestSystems.SerializeMes
         Status,
         new SweepFinished(Status.Summary, SweepState.Finished),
         new SlotDemand("t-1a2b3c4d", 3, 5),
-        new SlotGranted(actor, Gpu),
+        new SlotGranted(actor, Gpu, "gpu-3"),
         new SlotReleased(actor, Gpu),
         new SweepEnded(Status),
         new RegisterSweep("t-1a2b3c4d", "t", new SweepSource("/sweeps/t.yaml", "name: t\n"), new Objective("ndcg@10", true),
             [new DataFile("/data/ml.inter", new string('a', 64))]),
         new SweepRegistered([new DataFile("/data/ml.inter", new string('a', 64))], [Stored],
-            new Dictionary<int, IReadOnlyList<EpochRow>> { [3] = [new EpochRow(1, 1, 0.5, Metrics)] }),
+            new Dictionary<int, IReadOnlyList<EpochRow>> { [3] = [new EpochRow(1, 1, 0.5, Metrics, "gpu-3")] }),
         new QuerySweeps(),
         new SweepRows([new SweepRow("t-1a2b3c4d", "t", "/sweeps/t.yaml", "ndcg@10", true, "2026-01-01T00:00:00Z")]),
         new QueryTrials("t-1a2b3c4d"),
         new StoredTrials([Stored]),
-        new RecordTrial("t-1a2b3c4d", 3, "sasrec", Params, TrialStatus.Pending, 2, "attempt 1 failed"),
+        new RecordTrial("t-1a2b3c4d", 3, "sasrec", Params, TrialStatus.Running, 2, "attempt 1 failed", "gpu-3"),
+        new RecordSweepEnded("t-1a2b3c4d", SweepState.Cancelled),
+        new QueryUnfinishedSweeps(),
+        new UnfinishedSweeps([new UnfinishedSweep("t-1a2b3c4d", new SweepSource("/sweeps/t.yaml", "name: t\n"),
+            [new DataFile("/data/ml.inter", new string('a', 64))])]),
+        new AfterWrites(actor, new ReportsAcked(Attempt, 3)),
         new RecordEpoch("t-1a2b3c4d", 3, 2, new TrialEpoch(1, 1.5, null)),
         new RecordResult("t-1a2b3c4d", 3, 2, TrialStatus.Completed, Finished, 0.4),
         new SubscribeLeaderboard(actor),
@@ -89,15 +97,10 @@ public sealed class ProtocolSerializerTests() : TestKit(TestSystems.SerializeMes
             case (RegisterWorker sent, RegisterWorker read):
                 Assert.Equal(sent.Worker, read.Worker);   // resolved back to the same actor
                 Assert.Equal(sent.Slots, read.Slots);
+                Assert.Equal((sent.Node, sent.Held.Single()), (read.Node, read.Held.Single()));
                 break;
-            case (SubscribeLeaderboard sent, SubscribeLeaderboard read):
-                Assert.Equal(sent.Subscriber, read.Subscriber);
-                break;
-            case (SlotGranted sent, SlotGranted read):
-                Assert.Equal((sent.Worker, sent.Slot), (read.Worker, read.Slot));
-                break;
-            case (SlotReleased sent, SlotReleased read):
-                Assert.Equal((sent.Worker, sent.Slot), (read.Worker, read.Slot));
+            case (AdoptAttempt or WorkerLost or AfterWrites or SubscribeLeaderboard or SlotGranted or SlotReleased, _):
+                Assert.Equal(message, copy);   // records of values and actor refs, each resolved back to the same actor
                 break;
             default:
                 Assert.Equivalent(message, copy, strict: true);

@@ -35,7 +35,7 @@ public sealed class LeaderboardActor : ReceiveActor
         });
         Receive<RecordTrial>(m =>
         {
-            _store.RecordTrial(m.SweepId, m.Index, m.Model, m.Params, m.Status, m.Attempt, m.Note);
+            _store.RecordTrial(m.SweepId, m.Index, m.Model, m.Params, m.Status, m.Attempt, m.Note, m.Node);
             Publish(new TrialUpdated(m.SweepId, m.Index, m.Attempt, m.Status, null, null, m.Params));
         });
         Receive<RecordEpoch>(m =>
@@ -48,6 +48,8 @@ public sealed class LeaderboardActor : ReceiveActor
             _store.RecordResult(m.SweepId, m.Index, m.Attempt, m.Status, m.Result, m.Objective);
             Publish(new TrialUpdated(m.SweepId, m.Index, m.Attempt, m.Status, m.Result.BestEpoch, m.Result.Valid, new Dictionary<string, ParamValue>()));
         });
+        Receive<RecordSweepEnded>(m => _store.RecordSweepEnded(m.SweepId, m.State.ToString().ToLowerInvariant()));
+        Receive<QueryUnfinishedSweeps>(_ => Sender.Tell(new UnfinishedSweeps(_store.UnfinishedSweeps())));
         Receive<SubscribeLeaderboard>(m =>
         {
             _subscribers.Add(m.Subscriber);
@@ -55,6 +57,7 @@ public sealed class LeaderboardActor : ReceiveActor
         });
         Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
         Receive<Flush>(_ => Sender.Tell(new Flushed()));
+        Receive<AfterWrites>(m => m.Recipient.Tell(m.Message));
         Receive<QuerySweeps>(_ => Sender.Tell(new SweepRows(_store.Sweeps())));
         Receive<QueryTrials>(q => Sender.Tell(new StoredTrials(_store.Trials(q.SweepId))));
         Receive<QueryTop>(q => Sender.Tell(new LeaderboardRows(_store.Top(q.SweepId, q.Metric, q.Maximize, q.K))));

@@ -9,16 +9,20 @@ using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Leaderboard;
 
+/// <param name="Node">The node of the latest attempt (null until one started).</param>
 public sealed record StoredTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, ParamValue> Params, string Status,
-    int Attempts, int? BestEpoch, int? EpochsRun, double? Objective, double? Seconds, string? Note);
+    int Attempts, int? BestEpoch, int? EpochsRun, double? Objective, double? Seconds, string? Note, string? Node = null);
 
 public sealed record LeaderboardRow(StoredTrial Trial, IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test);
 
-public sealed record EpochRow(int Attempt, int Epoch, double? Loss, IReadOnlyDictionary<string, double> Valid);
+public sealed record EpochRow(int Attempt, int Epoch, double? Loss, IReadOnlyDictionary<string, double> Valid, string? Node = null);
 
 public sealed record GroupRow(string Value, int Trials, double Mean, double Std);
 
 public sealed record SweepRow(string Id, string Name, string ConfigPath, string ObjectiveMetric, bool Maximize, string Created);
+
+/// <summary>A sweep that has not ended (finished or cancelled): its text and data as submitted.</summary>
+public sealed record UnfinishedSweep(string Id, SweepSource Source, IReadOnlyList<DataFile> Data);
 
 /// <summary>
 /// SQL persistence of sweeps, trials and every reported metric (trial, attempt, epoch, split, name, value), on SQLite or
@@ -58,10 +62,14 @@ public sealed class LeaderboardStore : IDisposable
               note TEXT, PRIMARY KEY (sweep, idx));
             CREATE TABLE IF NOT EXISTS metrics (sweep TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
               split TEXT NOT NULL, name TEXT NOT NULL, value {_dialect.Real} NOT NULL, PRIMARY KEY (sweep, idx, attempt, epoch, split, name));
+            CREATE TABLE IF NOT EXISTS attempts (sweep TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, node TEXT NOT NULL,
+              PRIMARY KEY (sweep, idx, attempt));
             """);
-        // Stores made before sweeps kept their text and data hashes gain the columns (empty for their sweeps).
-        foreach (var column in new[] { "config_text", "data_files" }.Except(ColumnsOf("sweeps")))
+        // Stores made by earlier versions gain the columns (empty for their sweeps and trials). A sweep's state is null
+        // while it has not ended: a coordinator that starts again resumes those.
+        foreach (var column in new[] { "config_text", "data_files", "state" }.Except(ColumnsOf("sweeps")))
             Execute($"ALTER TABLE sweeps ADD COLUMN {column} TEXT");
+        if (!ColumnsOf("trials").Contains("node")) Execute("ALTER TABLE trials ADD COLUMN node TEXT");
     }
 
     private static SqliteConnection OpenSqlite(StoreLocation.StateDirectory directory, bool readOnly)
@@ -81,15 +89,17 @@ public sealed class LeaderboardStore : IDisposable
     public void Dispose() => _db.Dispose();
 
     /// <summary>
-    /// Records a submitted sweep with its text and data files' hashes, unless it is already there; returns the data
+    /// Records a submitted sweep with its text and data files' hashes, unless it is already there (then it is active again:
+    /// submitting an ended sweep resumes it); returns the data
     /// files as first recorded, which every attempt is checked against.
     /// </summary>
     public IReadOnlyList<DataFile> EnsureSweep(string id, string name, SweepSource source, Objective objective, IReadOnlyList<DataFile> data)
     {
         Execute("""
-            INSERT INTO sweeps VALUES ($id, $name, $config, $objective, $max, $created, $text, $data)
+            INSERT INTO sweeps (id, name, config, objective, maximize, created, config_text, data_files)
+              VALUES ($id, $name, $config, $objective, $max, $created, $text, $data)
             ON CONFLICT (id) DO UPDATE
-              SET config_text = COALESCE(sweeps.config_text, $text), data_files = COALESCE(sweeps.data_files, $data)
+              SET config_text = COALESCE(sweeps.config_text, $text), data_files = COALESCE(sweeps.data_files, $data), state = NULL
             """, ("$id", id), ("$name", name), ("$config", source.Path), ("$objective", objective.Metric),
             ("$max", objective.Maximize ? 1 : 0), ("$created", DateTime.UtcNow.ToString("O")), ("$text", source.Text),
             ("$data", JsonSerializer.Serialize(data, TrialCodec.Json)));
@@ -97,13 +107,36 @@ public sealed class LeaderboardStore : IDisposable
             r => JsonSerializer.Deserialize<List<DataFile>>(r.GetString(0), TrialCodec.Json)!, ("$id", id)).Single();
     }
 
-    public void RecordTrial(string sweep, int index, string model, IReadOnlyDictionary<string, ParamValue> values, string status, int attempt, string? note) =>
+    /// <param name="node">The node the attempt runs on, when it starts there (or is taken over there).</param>
+    public void RecordTrial(string sweep, int index, string model, IReadOnlyDictionary<string, ParamValue> values, string status, int attempt,
+        string? note, string? node = null)
+    {
+        using var tx = _db.BeginTransaction();
         Execute($"""
             INSERT INTO trials (sweep, idx, model, params, status, attempts, note) VALUES ($s, $i, $m, $p, $st, $a, $n)
             ON CONFLICT (sweep, idx) DO UPDATE
               SET status = $st, attempts = {_dialect.Greatest}(trials.attempts, $a), note = COALESCE($n, trials.note)
             """, ("$s", sweep), ("$i", index), ("$m", model), ("$p", TrialCodec.Params(values).ToJsonString()), ("$st", status),
             ("$a", attempt), ("$n", note));
+        if (node is not null)
+        {
+            Execute("INSERT INTO attempts VALUES ($s, $i, $a, $node) ON CONFLICT (sweep, idx, attempt) DO UPDATE SET node = $node",
+                ("$s", sweep), ("$i", index), ("$a", attempt), ("$node", node));
+            Execute("UPDATE trials SET node = $node WHERE sweep = $s AND idx = $i AND attempts = $a",
+                ("$s", sweep), ("$i", index), ("$a", attempt), ("$node", node));
+        }
+        tx.Commit();
+    }
+
+    /// <summary>Records that a sweep ended (finished or cancelled): a coordinator starting again does not resume it.</summary>
+    public void RecordSweepEnded(string sweep, string state) =>
+        Execute("UPDATE sweeps SET state = $st WHERE id = $id", ("$st", state), ("$id", sweep));
+
+    /// <summary>Sweeps that were submitted with their text and have not ended, oldest first.</summary>
+    public IReadOnlyList<UnfinishedSweep> UnfinishedSweeps() => Query(
+        "SELECT id, config, config_text, data_files FROM sweeps WHERE state IS NULL AND config_text IS NOT NULL ORDER BY created",
+        r => new UnfinishedSweep(r.GetString(0), new SweepSource(r.GetString(1), r.GetString(2)),
+            JsonSerializer.Deserialize<List<DataFile>>(r.GetString(3), TrialCodec.Json)!));
 
     /// <summary>Stores an epoch's loss and validation metrics; returns false when it was already stored.</summary>
     public bool RecordEpoch(string sweep, int index, int attempt, TrialEpoch epoch)
@@ -134,9 +167,12 @@ public sealed class LeaderboardStore : IDisposable
         r => new SweepRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4) == 1, r.GetString(5)));
 
     public IReadOnlyList<StoredTrial> Trials(string sweep) => Query(
-        "SELECT sweep, idx, model, params, status, attempts, best_epoch, epochs_run, objective, seconds, note FROM trials WHERE sweep = $s ORDER BY idx",
+        """
+        SELECT sweep, idx, model, params, status, attempts, best_epoch, epochs_run, objective, seconds, note, node
+        FROM trials WHERE sweep = $s ORDER BY idx
+        """,
         r => new StoredTrial(r.GetString(0), r.GetInt32(1), r.GetString(2), TrialCodec.ParseParams(r.GetString(2), JsonNode.Parse(r.GetString(3))!.AsObject()),
-            r.GetString(4), r.GetInt32(5), Nullable<int>(r, 6), Nullable<int>(r, 7), Nullable<double>(r, 8), Nullable<double>(r, 9), r.IsDBNull(10) ? null : r.GetString(10)),
+            r.GetString(4), r.GetInt32(5), Nullable<int>(r, 6), Nullable<int>(r, 7), Nullable<double>(r, 8), Nullable<double>(r, 9), Text(r, 10), Text(r, 11)),
         ("$s", sweep));
 
     /// <summary>Finished trials ordered by a metric ("ndcg@10" is validation at the best epoch, "test:ndcg@10" test).</summary>
@@ -174,9 +210,11 @@ public sealed class LeaderboardStore : IDisposable
     {
         var rows = Query("SELECT attempt, epoch, split, name, value FROM metrics WHERE sweep = $s AND idx = $i AND split IN ('train', 'valid') ORDER BY attempt, epoch",
             r => (r.GetInt32(0), r.GetInt32(1), r.GetString(2), r.GetString(3), r.GetDouble(4)), ("$s", sweep), ("$i", index));
+        var nodes = Query("SELECT attempt, node FROM attempts WHERE sweep = $s AND idx = $i", r => (r.GetInt32(0), r.GetString(1)),
+            ("$s", sweep), ("$i", index)).ToDictionary(r => r.Item1, r => r.Item2);
         return [.. rows.GroupBy(r => (r.Item1, r.Item2)).Select(g => new EpochRow(g.Key.Item1, g.Key.Item2,
             g.Where(r => r.Item3 == "train").Select(r => (double?)r.Item5).FirstOrDefault(),
-            g.Where(r => r.Item3 == "valid").ToDictionary(r => r.Item4, r => r.Item5)))];
+            g.Where(r => r.Item3 == "valid").ToDictionary(r => r.Item4, r => r.Item5), nodes.GetValueOrDefault(g.Key.Item1)))];
     }
 
     /// <summary>Trials grouped by one hyperparameter's value: mean ± sample std of a final metric.</summary>
@@ -202,6 +240,8 @@ public sealed class LeaderboardStore : IDisposable
     public long MetricRows(string sweep) => Query("SELECT COUNT(*) FROM metrics WHERE sweep = $s", r => r.GetInt64(0), ("$s", sweep)).Single();
 
     private static T? Nullable<T>(DbDataReader r, int i) where T : struct => r.IsDBNull(i) ? null : r.GetFieldValue<T>(i);
+
+    private static string? Text(DbDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
     private int Execute(string sql, params (string Name, object? Value)[] parameters)
     {

@@ -1,14 +1,33 @@
 using Akka.Actor;
+using Akka.Cluster.Tools.Singleton;
+using RecCluster.Cluster.Leaderboard;
+using RecCluster.Cluster.Protocol;
+using RecCluster.Cluster.Sweeps;
+using RecCluster.Cluster.Workers;
 
 namespace RecCluster.Cluster.Nodes;
 
 /// <summary>
 /// Runs one <c>reccluster node</c>: an actor system per incarnation, joined to the seeds, until it is stopped, downed or
 /// told to leave. A worker whose coordinators are lost (see <see cref="MembershipMonitor"/>) leaves and starts a new
-/// incarnation on the same port, joining through the seeds again.
+/// incarnation on the same port, joining through the seeds again; its trials run on meanwhile (<see cref="HeldTrials"/>).
+/// <para>
+/// Once Up, a coordinator runs the <see cref="SweepManager"/> as a cluster singleton on the coordinator role (it owns the
+/// leaderboard and resumes unfinished sweeps from the store); every node reaches it through a singleton proxy. A worker
+/// runs its <see cref="WorkerAgent"/>, which registers its slots through that proxy.
+/// </para>
 /// </summary>
-public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEventWriter events, TextWriter log)
+/// <param name="launcher">Starts the worker's trials; by default as child processes of this program.</param>
+public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEventWriter events, TextWriter log, ITrialLauncher? launcher = null)
 {
+    /// <summary>The singleton manager's name under /user, and its proxy's.</summary>
+    public const string ManagerName = "sweeps", ProxyName = "sweeps-proxy";
+
+    private readonly HeldTrials _held = new();
+
+    /// <summary>Called on a coordinator once it is Up, with the proxy to the sweep manager (the HTTP API talks to it).</summary>
+    public Action<ActorSystem, IActorRef>? ManagerReady { get; init; }
+
     /// <summary>Runs until the node ends; cancelling <paramref name="stop"/> leaves the cluster gracefully.</summary>
     public async Task<NodeOutcome> RunAsync(CancellationToken stop)
     {
@@ -36,8 +55,8 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
         system.ActorOf(MembershipMonitor.Props(events, config.RejoinAfter), "membership");
         cluster.RegisterOnMemberUp(() =>
         {
-            // Plug point for issue 8's sweep layer: a coordinator starts the SweepManager and leaderboard singletons
-            // here, a worker its WorkerAgent, which registers its slots through a singleton proxy.
+            var manager = StartSweepLayer(system);
+            if (settings.Role == NodeRole.Coordinator) ManagerReady?.Invoke(system, manager);
             events.Write(new NodeUp(self, settings.Role, settings.Slots, settings.Gpus));
         });
         cluster.JoinSeedNodes(SeedsFor(self));
@@ -52,6 +71,29 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
             CoordinatedShutdown.ClusterLeavingReason => NodeOutcome.Left,
             _ => NodeOutcome.Failed,
         }, self);
+    }
+
+    /// <summary>Starts the role's actors; returns the proxy to the sweep manager singleton.</summary>
+    private IActorRef StartSweepLayer(ActorSystem system)
+    {
+        var hocon = config.Hocon;
+        if (settings.Role == NodeRole.Coordinator)
+        {
+            var timings = new SweepTimings(hocon.GetTimeSpan("reccluster.coordinator.adopt-within"));
+            var store = new LeaderboardSettings(settings.Store ?? new StoreLocation.StateDirectory(settings.Directory));
+            system.ActorOf(ClusterSingletonManager.Props(SweepManager.Props(store, timings), PoisonPill.Instance,
+                ClusterSingletonManagerSettings.Create(system).WithRole(NodeRoles.CoordinatorName)), ManagerName);
+        }
+        var proxy = system.ActorOf(ClusterSingletonProxy.Props($"/user/{ManagerName}",
+            ClusterSingletonProxySettings.Create(system).WithRole(NodeRoles.CoordinatorName)), ProxyName);
+        if (settings.Role == NodeRole.Worker)
+        {
+            var workerTimings = new WorkerTimings(hocon.GetTimeSpan("reccluster.worker.heartbeat-timeout"),
+                hocon.GetTimeSpan("reccluster.worker.register-interval"), hocon.GetTimeSpan("reccluster.worker.resend-interval"));
+            var trials = launcher ?? ProcessTrialLauncher.ForCurrentProgram(Path.Combine(settings.Directory, "specs"), settings.Directory);
+            system.ActorOf(WorkerAgent.Props(proxy, WorkerAgent.NodeSlots(settings.Slots, settings.Gpus), trials, _held, workerTimings), "worker");
+        }
+        return proxy;
     }
 
     /// <summary>A coordinator without seeds is its own: it forms the cluster the workers join.</summary>

@@ -8,6 +8,7 @@ namespace RecCluster.Cluster.Nodes;
 /// <param name="Seeds">Empty: the seeds of the HOCON layers, or for a coordinator, itself.</param>
 /// <param name="Directory">The coordinator's state folder or the worker's checkpoint storage.</param>
 /// <param name="ConfigFile">User HOCON laid over the shipped files.</param>
+/// <param name="Store">The coordinator's leaderboard store when it is not the SQLite file in <see cref="Directory"/>.</param>
 public sealed record NodeSettings(
     NodeRole Role,
     string? Host,
@@ -16,4 +17,5 @@ public sealed record NodeSettings(
     int Slots,
     int Gpus,
     string Directory,
-    string? ConfigFile);
+    string? ConfigFile,
+    Leaderboard.StoreLocation? Store = null);

@@ -31,9 +31,18 @@ public sealed record RegisterSweep(string SweepId, string Name, SweepSource Sour
 public sealed record SweepRegistered(IReadOnlyList<DataFile> Data, IReadOnlyList<Leaderboard.StoredTrial> Trials,
     IReadOnlyDictionary<int, IReadOnlyList<Leaderboard.EpochRow>> Epochs) : IProtocolMessage;
 
-/// <summary>A trial started, was retried, or changed status.</summary>
+/// <summary>A trial started, was retried, or changed status; <see cref="Node"/> is set when an attempt starts on (or is taken
+/// over from) a node.</summary>
 public sealed record RecordTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, ParamValue> Params, string Status, int Attempt,
-    string? Note = null) : IProtocolMessage;
+    string? Note = null, string? Node = null) : IProtocolMessage;
+
+/// <summary>The sweep ended in <see cref="State"/> (finished or cancelled): it is not resumed when a coordinator starts again.</summary>
+public sealed record RecordSweepEnded(string SweepId, SweepState State) : IProtocolMessage;
+
+/// <summary>Sweeps not ended, oldest first; reply: <see cref="UnfinishedSweeps"/>.</summary>
+public sealed record QueryUnfinishedSweeps : IProtocolMessage;
+
+public sealed record UnfinishedSweeps(IReadOnlyList<Leaderboard.UnfinishedSweep> Sweeps) : IProtocolMessage;
 
 /// <summary>An epoch of one attempt; re-delivery of the same (trial, attempt, epoch) is ignored.</summary>
 public sealed record RecordEpoch(string SweepId, int Index, int Attempt, TrialEpoch Epoch) : IProtocolMessage;
@@ -47,6 +56,12 @@ public sealed record SubscribeLeaderboard(IActorRef Subscriber) : IProtocolMessa
 /// <summary>Sent to subscribers after every change that was recorded.</summary>
 public sealed record TrialUpdated(string SweepId, int Index, int Attempt, string Status, int? Epoch, IReadOnlyDictionary<string, double>? Valid,
     IReadOnlyDictionary<string, ParamValue> Params) : IProtocolMessage;
+
+/// <summary>
+/// Tell <see cref="Recipient"/> <see cref="Message"/> once every record sent before this is written: a worker's report is
+/// acknowledged only after what it reported is stored, so a coordinator that dies in between loses nothing.
+/// </summary>
+public sealed record AfterWrites(IActorRef Recipient, ReportsAcked Message) : IProtocolMessage;
 
 /// <summary>Reply to a record message that carried an ack request (used to flush writes before exit).</summary>
 public sealed record Flush : IProtocolMessage;

@@ -48,8 +48,17 @@ public sealed record SweepFinished(SweepSummary Summary, SweepState State) : IPr
 /// </summary>
 public sealed record SlotDemand(string SweepId, int Wanted, int GrantsSeen) : IProtocolMessage;
 
-/// <summary>Manager → coordinator: this free slot is the sweep's for one trial attempt.</summary>
-public sealed record SlotGranted(IActorRef Worker, Slot Slot) : IProtocolMessage;
+/// <summary>Manager → coordinator: this free slot of the worker on <see cref="Node"/> is the sweep's for one trial attempt.</summary>
+public sealed record SlotGranted(IActorRef Worker, Slot Slot, string Node = "") : IProtocolMessage;
+
+/// <summary>
+/// Manager → coordinator: a worker (re-)registered holding this attempt of the sweep's (the coordinator or the worker
+/// started again meanwhile). The coordinator takes it over if it is still the attempt it wants, or stops it.
+/// </summary>
+public sealed record AdoptAttempt(IActorRef Worker, string Node, HeldAttempt Attempt) : IProtocolMessage;
+
+/// <summary>Manager → coordinators: the worker's node left the cluster or was downed; its attempts are gone.</summary>
+public sealed record WorkerLost(IActorRef Worker, string Node) : IProtocolMessage;
 
 /// <summary>Coordinator → manager: the slot is free again (its trial exited, or the grant could not be used).</summary>
 public sealed record SlotReleased(IActorRef Worker, Slot Slot) : IProtocolMessage;

@@ -15,9 +15,10 @@ public sealed class LocalSweep : IAsyncDisposable
 {
     /// <summary>The local actor system: quiet, with the protocol serializer a cluster node uses too.</summary>
     public static readonly Config SystemConfig = ConfigurationFactory.ParseString("""
-        # Log only warnings; the CLI shows progress itself.
+        # Log only warnings, on stderr (stdout carries results); the CLI shows progress itself.
         akka.loglevel = WARNING
-        akka.stdout-loglevel = WARNING
+        akka.stdout-loglevel = OFF
+        akka.loggers = ["RecCluster.Cluster.Nodes.StderrLogger, RecCluster.Cluster"]
         akka.log-dead-letters = off
         """).WithFallback(ClusterConfigs.Serialization);
 

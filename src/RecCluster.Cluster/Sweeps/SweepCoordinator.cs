@@ -30,17 +30,32 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     /// <summary>Internal timer tick: the time budget is spent. Never leaves this actor.</summary>
     private sealed record BudgetTick : INoSerializationVerificationNeeded;
 
+    /// <summary>Internal timer tick: attempts the store says were running and no worker reported are given up.</summary>
+    private sealed record AdoptionDeadline : INoSerializationVerificationNeeded;
+
     private enum StopReason { Pruned, MaxT, TimeBudget }
 
-    private sealed class Running(TrialSuggestion trial, AttemptId id, IActorRef worker)
+    private sealed class Running(TrialSuggestion trial, AttemptId id, IActorRef worker, string node)
     {
         public TrialSuggestion Trial { get; } = trial;
         public AttemptId Id { get; } = id;
         public int Attempt => Id.Attempt;
-        public IActorRef Worker { get; } = worker;
+        /// <summary>The worker holding the attempt: it changes when the worker's node starts a new actor system.</summary>
+        public IActorRef Worker { get; set; } = worker;
+        public string Node { get; set; } = node;
         public StopReason? StopReason { get; set; }
         public string? Error { get; set; }
+        /// <summary>The last report number handled (reports are handled once each, in order).</summary>
+        public long Handled { get; set; }
+        /// <summary>The last epoch recorded for this attempt; a report of it again (after a takeover) is not counted twice.</summary>
+        public int LastEpoch { get; set; }
+        public bool Finished { get; set; }
+        /// <summary>False for an attempt taken over after its process ended: its slot was free when its worker registered.</summary>
+        public bool HoldsSlot { get; init; } = true;
     }
+
+    /// <summary>An attempt the store says was running when this coordinator started, waiting for its worker to report it.</summary>
+    private sealed record Orphan(TrialSuggestion Trial, int Attempt, int LastEpoch);
 
     private readonly SweepConfig _config;
     private readonly IActorRef _leaderboard;
@@ -48,6 +63,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private readonly ITrialScheduler _scheduler;
     private readonly Queue<(TrialSuggestion Trial, int Attempt)> _queued = new();
     private readonly Dictionary<int, Running> _running = [];
+    private readonly Dictionary<int, Orphan> _orphans = [];
+    // Attempts refused at takeover, until their exit frees the slot they hold.
+    private readonly Dictionary<AttemptId, (IActorRef Worker, Slot Slot)> _refused = [];
+    private readonly SweepTimings _timings;
     private SweepPlan _plan = null!;
     private SweepState _state = SweepState.Queued;
     private bool _exhausted, _cancelled, _outOfTime, _finishing;
@@ -58,10 +77,11 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
 
-    public SweepCoordinator(SweepConfig config, IReadOnlyList<DataFile> data, IActorRef leaderboard)
+    public SweepCoordinator(SweepConfig config, IReadOnlyList<DataFile> data, IActorRef leaderboard, SweepTimings timings)
     {
         _config = config;
         _leaderboard = leaderboard;
+        _timings = timings;
         _searcher = Searchers.Create(config.Models, config.Search);
         _scheduler = TrialSchedulers.Create(config.Scheduler);
         var experiment = config.Experiment;
@@ -72,6 +92,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             Become(Active);
             Stash.UnstashAll();
             if (config.TimeBudgetSeconds is { } seconds) Timers.StartSingleTimer("budget", new BudgetTick(), TimeSpan.FromSeconds(seconds));
+            if (_orphans.Count > 0) Timers.StartSingleTimer("adopt", new AdoptionDeadline(), _timings.AdoptWithin);
             Dispatch();
         });
         ReceiveAny(_ => Stash.Stash());
@@ -80,8 +101,29 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private void Active()
     {
         Receive<SlotGranted>(OnGrant);
-        Receive<TrialReported>(OnReport);
-        Receive<TrialExited>(OnExit);
+        Receive<TrialReported>(report => { if (Accept(report) is { } run) OnReport(run, report); });
+        Receive<TrialExited>(exit => { if (Accept(exit) is { } run) OnExit(run, exit); });
+        Receive<AdoptAttempt>(OnAdopt);
+        Receive<WorkerLost>(lost =>
+        {
+            foreach (var run in _running.Values.Where(r => r.Worker.Equals(lost.Worker)).ToList())
+            {
+                _running.Remove(run.Id.Index);
+                AttemptFailed(run, $"its node {lost.Node} was lost");
+            }
+            foreach (var id in _refused.Where(r => r.Value.Worker.Equals(lost.Worker)).Select(r => r.Key).ToList()) _refused.Remove(id);
+            Dispatch();
+        });
+        Receive<AdoptionDeadline>(_ =>
+        {
+            foreach (var (index, orphan) in _orphans.ToList())
+            {
+                _orphans.Remove(index);
+                var reason = $"no worker reported attempt {orphan.Attempt} within {_timings.AdoptWithin.TotalSeconds:F0}s of a coordinator restart";
+                AttemptFailed(orphan.Trial, orphan.Attempt, null, reason);
+            }
+            Dispatch();
+        });
         Receive<GetSweepStatus>(_ => Sender.Tell(Status()));
         Receive<BudgetTick>(_ =>
         {
@@ -97,6 +139,12 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         {
             _cancelled = true;
             foreach (var run in _running.Values) run.Worker.Tell(new StopTrial(run.Id, Immediately: true));
+            foreach (var (index, orphan) in _orphans.ToList())
+            {
+                _orphans.Remove(index);
+                _interrupted++;
+                Record(orphan.Trial, TrialStatus.Interrupted, orphan.Attempt, "the sweep was cancelled");
+            }
             Sender.Tell(Status());
             Dispatch();
         });
@@ -111,8 +159,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     /// Rebuilds the sweep's state from the store, so a restarted coordinator goes on where the last one stopped: the
     /// search is replayed up to the last stored trial (stored trials keep their params; finished ones are observed, so
     /// a learning search such as TPE learns from them), the scheduler is fed every stored validation result (so ASHA's
-    /// rungs hold what they held), and trials not finished (pending, running, interrupted) are queued as a new attempt,
-    /// which counts against max_failures like any other.
+    /// rungs hold what they held), and trials not finished (pending, interrupted) are queued as a new attempt, which
+    /// counts against max_failures like any other. Trials stored as running are orphans: their workers may hold them still
+    /// and report them when they register (<see cref="AdoptAttempt"/>); those not reported within the adoption window run
+    /// again as a new attempt.
     /// </summary>
     private void Restore(SweepRegistered registered)
     {
@@ -129,6 +179,13 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         {
             if (!stored.TryGetValue(trial.Index, out var previous)) { _queued.Enqueue((trial, 1)); continue; }
             trial = trial with { Model = previous.Model, Params = previous.Params };
+            if (previous.Status == TrialStatus.Running && _timings.AdoptWithin > TimeSpan.Zero)
+            {
+                int lastEpoch = registered.Epochs.GetValueOrDefault(trial.Index)?.Where(e => e.Attempt == previous.Attempts)
+                    .Select(e => e.Epoch).DefaultIfEmpty(0).Max() ?? 0;
+                _orphans[trial.Index] = new Orphan(trial, previous.Attempts, lastEpoch);
+                continue;
+            }
             if (!TrialStatus.IsFinal(previous.Status)) { _queued.Enqueue((trial, previous.Attempts + 1)); continue; }
             if (previous.Status == TrialStatus.Completed) _completed++;
             else if (previous.Status == TrialStatus.Pruned) _pruned++;
@@ -152,11 +209,12 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         {
             var (trial, attempt) = next;
             _state = SweepState.Running;
-            Record(trial, TrialStatus.Running, attempt, null);
+            Record(trial, TrialStatus.Running, attempt, null, grant.Node);
             var spec = new TrialSpec(_config.Source, trial.Model, trial.Params, _config.Resources.CpusPerTrial, _plan.Data);
             var id = new AttemptId(_plan.SweepId, trial.Index, attempt);
-            grant.Worker.Tell(new RunTrial(id, spec, grant.Slot));
-            _running[trial.Index] = new Running(trial, id, grant.Worker);
+            // A retry continues from the checkpoint an earlier attempt left in the shared storage, if any.
+            grant.Worker.Tell(new RunTrial(id, spec, grant.Slot, Resume: attempt > 1));
+            _running[trial.Index] = new Running(trial, id, grant.Worker, grant.Node);
         }
         else Context.Parent.Tell(new SlotReleased(grant.Worker, grant.Slot));
         Dispatch();
@@ -165,13 +223,75 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     private (TrialSuggestion Trial, int Attempt)? NextTrial() =>
         _queued.Count > 0 ? _queued.Dequeue() : Draw() is { } fresh ? (fresh, 1) : null;
 
-    private void OnReport(TrialReported report)
+    /// <summary>
+    /// The running attempt a report is about when it is the next one to handle. Null for a report handled before
+    /// (acknowledged again), one that came early (an earlier one is missing: it will be sent again, then this one), or one
+    /// about an attempt no longer running (a late report of one given up on: acknowledged, so the worker drops it).
+    /// </summary>
+    private Running? Accept(ITrialReport report)
     {
-        if (Current(report.Id) is not { } run) return;
+        if (Current(report.Id) is not { } run)
+        {
+            if (report is TrialExited && _refused.Remove(report.Id, out var refused))
+                Context.Parent.Tell(new SlotReleased(refused.Worker, refused.Slot));
+            Acknowledge(report.Id, report.Seq);
+            return null;
+        }
+        if (report.Seq > run.Handled + 1) return null;
+        if (report.Seq == run.Handled + 1)
+        {
+            run.Handled = report.Seq;
+            return run;
+        }
+        Acknowledge(report.Id, run.Handled);
+        return null;
+    }
+
+    /// <summary>The acknowledgement goes to the worker through the leaderboard, behind the records the report caused.</summary>
+    private void Acknowledge(AttemptId id, long upTo) => _leaderboard.Tell(new AfterWrites(Sender, new ReportsAcked(id, upTo)));
+
+    /// <summary>
+    /// A worker holds an attempt of this sweep (it registered after this coordinator or its own node restarted): take it
+    /// over when it is the attempt this coordinator waits for or runs, otherwise stop it.
+    /// </summary>
+    private void OnAdopt(AdoptAttempt adopt)
+    {
+        var id = adopt.Attempt.Id;
+        if (Current(id) is { } running)
+        {
+            (running.Worker, running.Node) = (adopt.Worker, adopt.Node);
+            return;
+        }
+        if (_orphans.TryGetValue(id.Index, out var orphan) && orphan.Attempt == id.Attempt)
+        {
+            _orphans.Remove(id.Index);
+            var run = new Running(orphan.Trial, id, adopt.Worker, adopt.Node)
+            {
+                Handled = adopt.Attempt.Acked, LastEpoch = orphan.LastEpoch, HoldsSlot = !adopt.Attempt.Exited,
+            };
+            _running[id.Index] = run;
+            _state = SweepState.Running;
+            Record(orphan.Trial, TrialStatus.Running, id.Attempt, "taken over after a coordinator restart", adopt.Node);
+            if (_outOfTime)
+            {
+                run.StopReason = StopReason.TimeBudget;
+                run.Worker.Tell(new StopTrial(run.Id));
+            }
+            return;
+        }
+        if (!adopt.Attempt.Exited) _refused[id] = (adopt.Worker, adopt.Attempt.Slot);
+        adopt.Worker.Tell(new StopTrial(id, Immediately: true));
+    }
+
+    private void OnReport(Running run, TrialReported report)
+    {
         var (index, attempt) = (report.Id.Index, report.Id.Attempt);
         switch (report.Event)
         {
+            case TrialEpoch epoch when epoch.Epoch <= run.LastEpoch:
+                break;   // recorded before a takeover
             case TrialEpoch epoch:
+                run.LastEpoch = epoch.Epoch;
                 _epochs++;
                 _leaderboard.Tell(new RecordEpoch(_plan.SweepId, index, attempt, epoch));
                 if (run.StopReason is null && _plan.Score(epoch.Valid) is { } score)
@@ -182,7 +302,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                     run.Worker.Tell(new StopTrial(run.Id));
                 }
                 break;
+            case TrialFinished when run.Finished:
+                break;
             case TrialFinished result:
+                run.Finished = true;
                 string status = run.StopReason == StopReason.Pruned ? TrialStatus.Pruned : TrialStatus.Completed;
                 _leaderboard.Tell(new RecordResult(_plan.SweepId, index, attempt, status, result,
                     result.Valid.TryGetValue(_plan.ObjectiveMetric, out var objective) ? objective : null));
@@ -195,6 +318,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
                 run.Error = error.Message;
                 break;
         }
+        Acknowledge(report.Id, report.Seq);
     }
 
     /// <summary>
@@ -203,31 +327,36 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
     /// </summary>
     private Running? Current(AttemptId id) => _running.TryGetValue(id.Index, out var run) && run.Id == id ? run : null;
 
-    private void OnExit(TrialExited exit)
+    private void OnExit(Running run, TrialExited exit)
     {
-        if (Current(exit.Id) is not { } run) return;
         _running.Remove(exit.Id.Index);
-        Context.Parent.Tell(new SlotReleased(Sender, exit.Slot));
-        if (exit.Failure is not null)
-        {
-            string reason = run.Error is null ? exit.Failure : $"{run.Error} ({exit.Failure})";
-            if (_cancelled)
-            {
-                _interrupted++;
-                Record(run.Trial, TrialStatus.Interrupted, run.Attempt, reason);
-            }
-            else if (run.Attempt <= _config.MaxFailures && !_outOfTime)
-            {
-                _queued.Enqueue((run.Trial, run.Attempt + 1));
-                Record(run.Trial, TrialStatus.Pending, run.Attempt, $"attempt {run.Attempt} failed: {reason}; retrying");
-            }
-            else
-            {
-                _failed++;
-                Record(run.Trial, TrialStatus.Failed, run.Attempt, $"attempt {run.Attempt} failed: {reason}");
-            }
-        }
+        if (run.HoldsSlot) Context.Parent.Tell(new SlotReleased(run.Worker, exit.Slot));
+        if (exit.Failure is not null) AttemptFailed(run, exit.Failure);
+        Acknowledge(exit.Id, exit.Seq);
         Dispatch();
+    }
+
+    private void AttemptFailed(Running run, string failure) => AttemptFailed(run.Trial, run.Attempt, run.Error, failure);
+
+    /// <summary>An attempt ended without a result: the trial runs again (within max_failures), or failed, or was interrupted.</summary>
+    private void AttemptFailed(TrialSuggestion trial, int attempt, string? error, string failure)
+    {
+        string reason = error is null ? failure : $"{error} ({failure})";
+        if (_cancelled)
+        {
+            _interrupted++;
+            Record(trial, TrialStatus.Interrupted, attempt, reason);
+        }
+        else if (attempt <= _config.MaxFailures && !_outOfTime)
+        {
+            _queued.Enqueue((trial, attempt + 1));
+            Record(trial, TrialStatus.Pending, attempt, $"attempt {attempt} failed: {reason}; retrying");
+        }
+        else
+        {
+            _failed++;
+            Record(trial, TrialStatus.Failed, attempt, $"attempt {attempt} failed: {reason}");
+        }
     }
 
     /// <summary>How many more trials could start now: those queued or not drawn yet, within max_concurrent_trials.</summary>
@@ -236,7 +365,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         if (_cancelled || _outOfTime) return 0;
         int ready = _queued.Count + (_exhausted ? 0 : _searcher.Total - _drawn);
         int limit = _config.MaxConcurrentTrials;
-        return limit == 0 ? ready : Math.Min(ready, Math.Max(0, limit - _running.Count));
+        return limit == 0 ? ready : Math.Min(ready, Math.Max(0, limit - _running.Count - _orphans.Count));
     }
 
     /// <summary>
@@ -251,9 +380,10 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             Context.Parent.Tell(new SlotDemand(_plan.SweepId, wanted, _grantsSeen));
             _demandSent = (wanted, _grantsSeen);
         }
-        if (_running.Count == 0 && wanted == 0 && !_finishing)
+        if (_running.Count == 0 && _orphans.Count == 0 && wanted == 0 && !_finishing)
         {
             _finishing = true;
+            _leaderboard.Tell(new RecordSweepEnded(_plan.SweepId, _cancelled ? SweepState.Cancelled : SweepState.Finished));
             _leaderboard.Tell(new Flush());   // replies Flushed once every earlier record is written
         }
     }
@@ -262,9 +392,9 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         new(new SweepSummary(_plan.SweepId, _searcher.Total, _completed, _pruned, _failed, _interrupted, _epochs),
             _cancelled ? SweepState.Cancelled : _state);
 
-    private void Record(TrialSuggestion trial, string status, int attempt, string? note) =>
-        _leaderboard.Tell(new RecordTrial(_plan.SweepId, trial.Index, trial.Model, trial.Params, status, attempt, note));
+    private void Record(TrialSuggestion trial, string status, int attempt, string? note, string? node = null) =>
+        _leaderboard.Tell(new RecordTrial(_plan.SweepId, trial.Index, trial.Model, trial.Params, status, attempt, note, node));
 
-    public static Props Props(SweepConfig config, IReadOnlyList<DataFile> data, IActorRef leaderboard) =>
-        Akka.Actor.Props.Create(() => new SweepCoordinator(config, data, leaderboard));
+    public static Props Props(SweepConfig config, IReadOnlyList<DataFile> data, IActorRef leaderboard, SweepTimings timings) =>
+        Akka.Actor.Props.Create(() => new SweepCoordinator(config, data, leaderboard, timings));
 }

@@ -1,9 +1,19 @@
 using Akka.Actor;
+using Akka.Event;
+using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Sweeps;
+
+/// <param name="AdoptWithin">How long a restarted coordinator waits for workers to report an attempt the store says is
+/// running before it runs the trial again as a new attempt (a few worker registration intervals; zero in local mode,
+/// where no worker outlives the coordinator).</param>
+public sealed record SweepTimings(TimeSpan AdoptWithin)
+{
+    public static readonly SweepTimings Local = new(TimeSpan.Zero);
+}
 
 /// <summary>
 /// Owns the workers' slots and one <see cref="SweepCoordinator"/> child per active sweep: accepts, lists, reports on and
@@ -15,8 +25,14 @@ namespace RecCluster.Cluster.Sweeps;
 /// only who gets a slot, so fairness lives in one place and a sweep cannot hoard slots. A grant a coordinator can no
 /// longer use (it was cancelled meanwhile) comes straight back with <see cref="SlotReleased"/>.
 /// </para>
+/// <para>
+/// Workers register periodically; the manager watches each (a worker whose node leaves or is downed is lost: its sweeps
+/// retry its attempts elsewhere). In cluster mode the manager is a cluster singleton that owns the leaderboard as its
+/// child and, when it starts, resumes every sweep the store says has not ended; attempts still running on workers are
+/// taken over (adopted) when those workers register, not run again.
+/// </para>
 /// </summary>
-public sealed class SweepManager : ReceiveActor
+public sealed class SweepManager : ReceiveActor, IWithUnboundedStash
 {
     private sealed class Sweep(IActorRef coordinator)
     {
@@ -27,15 +43,48 @@ public sealed class SweepManager : ReceiveActor
         public List<IActorRef> Watchers { get; } = [];
     }
 
+    /// <summary>A registered worker: its node, its slots, and which are busy (with a grant or a running attempt).</summary>
+    private sealed class Worker(string node, IReadOnlyList<Slot> slots)
+    {
+        public string Node { get; } = node;
+        public IReadOnlyList<Slot> Slots { get; } = slots;
+        public HashSet<Slot> Busy { get; } = [];
+    }
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _leaderboard;
+    private readonly SweepTimings _timings;
     private readonly Dictionary<string, Sweep> _sweeps = [];
     private readonly List<string> _order = [];   // submission order: the round-robin's cycle
-    private readonly Queue<(IActorRef Worker, Slot Slot)> _free = new();
+    private readonly Dictionary<IActorRef, Worker> _workers = [];
     private int _turn, _coordinatorsStarted;
 
-    public SweepManager(IActorRef leaderboard)
+    public IStash Stash { get; set; } = null!;
+
+    /// <summary>Local mode: the leaderboard is given, nothing to resume.</summary>
+    public SweepManager(IActorRef leaderboard, SweepTimings timings)
     {
-        _leaderboard = leaderboard;
+        (_leaderboard, _timings) = (leaderboard, timings);
+        Ready();
+    }
+
+    /// <summary>Cluster mode: the manager owns the leaderboard and first resumes the sweeps the store holds unfinished.</summary>
+    public SweepManager(LeaderboardSettings store, SweepTimings timings)
+    {
+        _timings = timings;
+        _leaderboard = Context.ActorOf(LeaderboardActor.Props(store), "leaderboard");
+        _leaderboard.Tell(new QueryUnfinishedSweeps());
+        Receive<UnfinishedSweeps>(unfinished =>
+        {
+            foreach (var sweep in unfinished.Sweeps) Resume(sweep);
+            Become(Ready);
+            Stash.UnstashAll();
+        });
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Ready()
+    {
         Receive<SubmitSweep>(OnSubmit);
         Receive<ListSweeps>(_ => AskAll());
         Receive<GetSweepStatus>(m => ToSweep(m.SweepId, m));
@@ -47,13 +96,22 @@ public sealed class SweepManager : ReceiveActor
             else if (sweep.Ended is { } ended) Sender.Tell(new SweepFinished(ended.Summary, ended.State));
             else sweep.Watchers.Add(Sender);
         });
-        Receive<RegisterWorker>(m =>
+        Receive<RegisterWorker>(OnRegister);
+        Receive<Terminated>(t =>
         {
-            foreach (var slot in m.Slots) _free.Enqueue((m.Worker, slot));
-            Grant();
+            if (!_workers.Remove(t.ActorRef, out var lost)) return;
+            var active = _sweeps.Values.Where(s => s.Coordinator is not null).ToList();
+            _log.Log(active.Count > 0 ? LogLevel.WarningLevel : LogLevel.InfoLevel,
+                $"worker {lost.Node} is gone; its attempts go back to their sweeps' queues");
+            foreach (var sweep in active) sweep.Coordinator!.Tell(new WorkerLost(t.ActorRef, lost.Node));
         });
-        Receive<TrialReported>(m => _sweeps.GetValueOrDefault(m.Id.SweepId)?.Coordinator?.Forward(m));
-        Receive<TrialExited>(m => _sweeps.GetValueOrDefault(m.Id.SweepId)?.Coordinator?.Forward(m));
+        // Reports keep their sender (the worker), which the coordinator acknowledges. A report for a sweep this manager does
+        // not run (it ended) is acknowledged here, so the worker stops sending it.
+        Receive<ITrialReport>(m =>
+        {
+            if (_sweeps.GetValueOrDefault(m.Id.SweepId)?.Coordinator is { } coordinator) coordinator.Forward(m);
+            else Sender.Tell(new ReportsAcked(m.Id, m.Seq));
+        });
         Receive<SlotDemand>(m =>
         {
             if (!_sweeps.TryGetValue(m.SweepId, out var sweep)) return;
@@ -62,7 +120,8 @@ public sealed class SweepManager : ReceiveActor
         });
         Receive<SlotReleased>(m =>
         {
-            _free.Enqueue((m.Worker, m.Slot));
+            // A release from a lost worker's slot is moot: its slots went with it.
+            if (_workers.TryGetValue(m.Worker, out var worker)) worker.Busy.Remove(m.Slot);
             Grant();
         });
         Receive<SweepEnded>(m =>
@@ -92,14 +151,53 @@ public sealed class SweepManager : ReceiveActor
             return;
         }
         // A sweep submitted again while it runs is the same sweep; after it ended, submitting it again resumes it.
-        if (!_sweeps.TryGetValue(config.Id, out var sweep) || sweep.Ended is not null)
-        {
-            var props = SweepCoordinator.Props(config, data, _leaderboard);
-            var coordinator = Context.ActorOf(props, $"coordinator-{config.Id}-{++_coordinatorsStarted}");
-            if (sweep is null) _order.Add(config.Id);
-            _sweeps[config.Id] = new Sweep(coordinator);
-        }
+        if (!_sweeps.TryGetValue(config.Id, out var sweep) || sweep.Ended is not null) Start(config, data);
         Sender.Tell(new SweepAccepted(config.Id));
+    }
+
+    /// <summary>Starts a coordinator for a sweep the store holds unfinished, with the data hashes recorded at submission.</summary>
+    private void Resume(UnfinishedSweep stored)
+    {
+        try
+        {
+            Start(ExperimentLoader.LoadSweep(stored.Source), stored.Data);
+            _log.Info("resuming sweep {0} from the store", stored.Id);
+        }
+        catch (ConfigException e)
+        {
+            // The text was valid when submitted; a newer version may read it differently. Say so and leave it be.
+            _log.Error("cannot resume sweep {0}: {1}", stored.Id, string.Join("; ", e.Errors));
+        }
+    }
+
+    private void Start(SweepConfig config, IReadOnlyList<DataFile> data)
+    {
+        var props = SweepCoordinator.Props(config, data, _leaderboard, _timings);
+        var coordinator = Context.ActorOf(props, $"coordinator-{config.Id}-{++_coordinatorsStarted}");
+        if (!_sweeps.ContainsKey(config.Id)) _order.Add(config.Id);
+        _sweeps[config.Id] = new Sweep(coordinator);
+    }
+
+    /// <summary>
+    /// A worker new to this manager (just started, or this manager just started) brings its slots and the attempts it
+    /// holds, which go to their sweeps to be taken over; a known one only says it is still there.
+    /// </summary>
+    private void OnRegister(RegisterWorker m)
+    {
+        if (_workers.ContainsKey(m.Worker)) return;
+        var worker = new Worker(m.Node, m.Slots);
+        _workers[m.Worker] = worker;
+        Context.Watch(m.Worker);
+        _log.Info("worker {0} registered {1} slot(s), holding {2} attempt(s)", m.Node, m.Slots.Count, m.Held.Count);
+        foreach (var held in m.Held)
+        {
+            if (!held.Exited) worker.Busy.Add(held.Slot);
+            if (_sweeps.GetValueOrDefault(held.Id.SweepId)?.Coordinator is { } coordinator)
+                coordinator.Tell(new AdoptAttempt(m.Worker, m.Node, held));
+            else
+                m.Worker.Tell(new StopTrial(held.Id, Immediately: true));   // its sweep ended: nobody wants it
+        }
+        Grant();
     }
 
     /// <summary>Forwards a status or cancel request to the sweep's coordinator, or answers with the status a sweep ended in.</summary>
@@ -121,14 +219,25 @@ public sealed class SweepManager : ReceiveActor
     /// <summary>Gives each free slot to the next sweep in the cycle that wants one.</summary>
     private void Grant()
     {
-        while (_free.Count > 0 && NextWanting() is { } id)
+        while (FreeSlot() is { } free && NextWanting() is { } id)
         {
             var sweep = _sweeps[id];
-            var (worker, slot) = _free.Dequeue();
+            var (workerRef, worker, slot) = free;
+            worker.Busy.Add(slot);
             sweep.Wanted--;
             sweep.GrantsSent++;
-            sweep.Coordinator!.Tell(new SlotGranted(worker, slot));
+            sweep.Coordinator!.Tell(new SlotGranted(workerRef, slot, worker.Node));
         }
+    }
+
+    /// <summary>A free slot on the worker with the most free slots (spreads trials over nodes).</summary>
+    private (IActorRef Ref, Worker Worker, Slot Slot)? FreeSlot()
+    {
+        var best = _workers.Where(w => w.Value.Busy.Count < w.Value.Slots.Count)
+            .OrderByDescending(w => w.Value.Slots.Count - w.Value.Busy.Count).ThenBy(w => w.Value.Node, StringComparer.Ordinal)
+            .Select(w => ((IActorRef, Worker)?)(w.Key, w.Value)).FirstOrDefault();
+        if (best is not { } found) return null;
+        return (found.Item1, found.Item2, found.Item2.Slots.First(s => !found.Item2.Busy.Contains(s)));
     }
 
     private string? NextWanting()
@@ -145,5 +254,9 @@ public sealed class SweepManager : ReceiveActor
         return null;
     }
 
-    public static Props Props(IActorRef leaderboard) => Akka.Actor.Props.Create(() => new SweepManager(leaderboard));
+    public static Props Props(IActorRef leaderboard) => Akka.Actor.Props.Create(() => new SweepManager(leaderboard, SweepTimings.Local));
+
+    /// <summary>The cluster's manager (a singleton on the coordinator role), owning the leaderboard in <paramref name="store"/>.</summary>
+    public static Props Props(LeaderboardSettings store, SweepTimings timings) =>
+        Akka.Actor.Props.Create(() => new SweepManager(store, timings));
 }

@@ -23,20 +23,24 @@ public interface ITrialLauncher
 }
 
 /// <summary>
-/// Runs each trial as its own child process (<c>reccluster trial spec.json</c>), so a native crash, an
-/// out-of-memory kill or a hang never takes the worker down. The trial's torch threads come from
-/// cpus_per_trial; its GPU goes in CUDA_VISIBLE_DEVICES.
+/// Runs each trial as its own child process (<c>reccluster trial spec.json --state-dir DIR [--resume]</c>), so a native
+/// crash, an out-of-memory kill or a hang never takes the worker down. The trial's torch threads come from
+/// cpus_per_trial; its GPU goes in CUDA_VISIBLE_DEVICES. With a <paramref name="storage"/> folder each trial keeps its
+/// checkpoints in <see cref="TrialStorage.DirectoryFor"/>, which every attempt of the trial shares (on a cluster, a folder all
+/// nodes share), so a retry resumes where the attempt before it left off. The trial ends when its standard input closes:
+/// a worker killed outright takes its trials with it.
 /// </summary>
-public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string> prefixArguments, string specDirectory) : ITrialLauncher
+public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string> prefixArguments, string specDirectory,
+    string? storage = null) : ITrialLauncher
 {
     /// <summary>Launches this same program: the apphost, or <c>dotnet reccluster.dll</c>.</summary>
-    public static ProcessTrialLauncher ForCurrentProgram(string specDirectory)
+    public static ProcessTrialLauncher ForCurrentProgram(string specDirectory, string? storage = null)
     {
         var process = Environment.ProcessPath!;
         var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
         return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? new ProcessTrialLauncher(process, [entry], specDirectory)
-            : new ProcessTrialLauncher(process, [], specDirectory);
+            ? new ProcessTrialLauncher(process, [entry], specDirectory, storage)
+            : new ProcessTrialLauncher(process, [], specDirectory, storage);
     }
 
     public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
@@ -51,6 +55,12 @@ public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string
         foreach (var a in prefixArguments) start.ArgumentList.Add(a);
         start.ArgumentList.Add("trial");
         start.ArgumentList.Add(specPath);
+        if (storage is not null)
+        {
+            start.ArgumentList.Add("--state-dir");
+            start.ArgumentList.Add(TrialStorage.DirectoryFor(storage, run.Id));
+            if (run.Resume) start.ArgumentList.Add("--resume");
+        }
         start.Environment["CUDA_VISIBLE_DEVICES"] = run.Slot.CudaDevices ?? "";
         var process = new Process { StartInfo = start };
         var stderr = new Queue<string>();
@@ -91,4 +101,10 @@ public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string
             catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { /* already gone */ }
         }
     }
+}
+
+/// <summary>Where a trial keeps its checkpoints inside a storage folder: one directory per trial, shared by its attempts.</summary>
+public static class TrialStorage
+{
+    public static string DirectoryFor(string storage, AttemptId id) => Path.Combine(storage, id.SweepId, $"trial-{id.Index:D4}");
 }
