@@ -11,13 +11,14 @@ namespace RecCluster.Nodes.Tests;
 internal sealed class NodeProcess : IDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private const int SigTerm = 15;
+    private const int SigTerm = 15, SigStop = 19, SigCont = 18;
 
     private readonly string _name;
     private readonly Process _process;
     private readonly object _gate = new();   // a Monitor: waits sleep until a line arrives
     private readonly List<JsonObject> _events = [];
     private readonly Queue<string> _stderrTail = new();
+    private readonly List<string> _stderr = [];
     private bool _stdoutClosed;
 
     private NodeProcess(string name, Process process) => (_name, _process) = (name, process);
@@ -65,7 +66,31 @@ internal sealed class NodeProcess : IDisposable
         get { lock (_gate) return _events.ToList(); }
     }
 
+    /// <summary>The first stderr line containing <paramref name="text"/>, waiting up to <see cref="Patience"/> for it.</summary>
+    public string WaitForLog(string text)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_stderr.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line) return line;
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || _process.HasExited)
+                    throw new TimeoutException($"{_name}: no log line with '{text}' within {Patience.TotalSeconds} s\n{Describe()}");
+                Monitor.Wait(_gate, left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
+    public bool HasExited => _process.HasExited;
+
     public void Terminate() => Assert.Equal(0, kill(_process.Id, SigTerm));
+
+    /// <summary>Freezes the process (SIGSTOP) as a stalled machine would be; <see cref="Thaw"/> lets it go on.</summary>
+    public void Freeze() => Assert.Equal(0, kill(_process.Id, SigStop));
+
+    public void Thaw() => Assert.Equal(0, kill(_process.Id, SigCont));
 
     public void KillHard()
     {
@@ -112,10 +137,14 @@ internal sealed class NodeProcess : IDisposable
         lock (_gate)
         {
             if (line is null) return;
+            _stderr.Add(line);
+            Monitor.PulseAll(_gate);
             _stderrTail.Enqueue(line);
             if (_stderrTail.Count > 60) _stderrTail.Dequeue();
         }
     }
+
+    public override string ToString() => $"--- {_name}\n{Describe()}";
 
     private string Describe()
     {

@@ -10,8 +10,9 @@ using RecCluster.Core.Sweeps;
 namespace RecCluster.Cluster.Leaderboard;
 
 /// <param name="Node">The node of the latest attempt (null until one started).</param>
+/// <param name="Started">When the latest attempt started (UTC, ISO 8601), null until one started.</param>
 public sealed record StoredTrial(string SweepId, int Index, string Model, IReadOnlyDictionary<string, ParamValue> Params, string Status,
-    int Attempts, int? BestEpoch, int? EpochsRun, double? Objective, double? Seconds, string? Note, string? Node = null);
+    int Attempts, int? BestEpoch, int? EpochsRun, double? Objective, double? Seconds, string? Note, string? Node = null, string? Started = null);
 
 public sealed record LeaderboardRow(StoredTrial Trial, IReadOnlyDictionary<string, double> Valid, IReadOnlyDictionary<string, double> Test);
 
@@ -63,7 +64,7 @@ public sealed class LeaderboardStore : IDisposable
             CREATE TABLE IF NOT EXISTS metrics (sweep TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, epoch INTEGER NOT NULL,
               split TEXT NOT NULL, name TEXT NOT NULL, value {_dialect.Real} NOT NULL, PRIMARY KEY (sweep, idx, attempt, epoch, split, name));
             CREATE TABLE IF NOT EXISTS attempts (sweep TEXT NOT NULL, idx INTEGER NOT NULL, attempt INTEGER NOT NULL, node TEXT NOT NULL,
-              PRIMARY KEY (sweep, idx, attempt));
+              started TEXT NOT NULL, PRIMARY KEY (sweep, idx, attempt));
             """);
         // Stores made by earlier versions gain the columns (empty for their sweeps and trials). A sweep's state is null
         // while it has not ended: a coordinator that starts again resumes those.
@@ -120,8 +121,9 @@ public sealed class LeaderboardStore : IDisposable
             ("$a", attempt), ("$n", note));
         if (node is not null)
         {
-            Execute("INSERT INTO attempts VALUES ($s, $i, $a, $node) ON CONFLICT (sweep, idx, attempt) DO UPDATE SET node = $node",
-                ("$s", sweep), ("$i", index), ("$a", attempt), ("$node", node));
+            // A takeover keeps the attempt's start time and records where it runs now.
+            Execute("INSERT INTO attempts VALUES ($s, $i, $a, $node, $at) ON CONFLICT (sweep, idx, attempt) DO UPDATE SET node = $node",
+                ("$s", sweep), ("$i", index), ("$a", attempt), ("$node", node), ("$at", DateTime.UtcNow.ToString("O")));
             Execute("UPDATE trials SET node = $node WHERE sweep = $s AND idx = $i AND attempts = $a",
                 ("$s", sweep), ("$i", index), ("$a", attempt), ("$node", node));
         }
@@ -168,11 +170,13 @@ public sealed class LeaderboardStore : IDisposable
 
     public IReadOnlyList<StoredTrial> Trials(string sweep) => Query(
         """
-        SELECT sweep, idx, model, params, status, attempts, best_epoch, epochs_run, objective, seconds, note, node
-        FROM trials WHERE sweep = $s ORDER BY idx
+        SELECT t.sweep, t.idx, t.model, t.params, t.status, t.attempts, t.best_epoch, t.epochs_run, t.objective, t.seconds, t.note, t.node,
+          a.started
+        FROM trials t LEFT JOIN attempts a ON a.sweep = t.sweep AND a.idx = t.idx AND a.attempt = t.attempts
+        WHERE t.sweep = $s ORDER BY t.idx
         """,
         r => new StoredTrial(r.GetString(0), r.GetInt32(1), r.GetString(2), TrialCodec.ParseParams(r.GetString(2), JsonNode.Parse(r.GetString(3))!.AsObject()),
-            r.GetString(4), r.GetInt32(5), Nullable<int>(r, 6), Nullable<int>(r, 7), Nullable<double>(r, 8), Nullable<double>(r, 9), Text(r, 10), Text(r, 11)),
+            r.GetString(4), r.GetInt32(5), Nullable<int>(r, 6), Nullable<int>(r, 7), Nullable<double>(r, 8), Nullable<double>(r, 9), Text(r, 10), Text(r, 11), Text(r, 12)),
         ("$s", sweep));
 
     /// <summary>Finished trials ordered by a metric ("ndcg@10" is validation at the best epoch, "test:ndcg@10" test).</summary>

@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Runtime.Versioning;
+using System.Text.Json.Nodes;
+
+namespace RecCluster.Nodes.Tests;
+
+/// <summary>
+/// Sweeps on a real cluster (a coordinator and single-slot workers as processes on 127.0.0.1, trials as their child
+/// processes), failures caused for real: a worker killed with SIGKILL, a coordinator killed and restarted on its state, a
+/// worker frozen with SIGSTOP until it is downed. Whatever died, every trial appears once and ends with a result.
+/// </summary>
+[SupportedOSPlatform("linux")]
+[Collection("sweep clusters")]   // one cluster at a time: two would share 2 cores and make each other's trials crawl
+public sealed class ClusterSweepTests : IDisposable
+{
+    private readonly SweepCluster _cluster = new();
+
+    [Fact]
+    public void A_killed_workers_trial_resumes_on_the_other_worker_from_its_checkpoint_with_the_undisturbed_metrics()
+    {
+        _cluster.StartCoordinator();
+        var (victim, victimAddress) = _cluster.StartWorker("worker-1");
+        var (_, survivorAddress) = _cluster.StartWorker("worker-2");
+        var yaml = SweepCluster.TinySweep("killed-worker");
+        var id = _cluster.Submit(yaml);
+
+        // Kill the victim once a trial of its own has checkpointed two epochs.
+        var (trial, before) = _cluster.WaitUntil("two epochs of a trial on worker-1", () => RunningOn(id, victimAddress, epochs: 2));
+        victim.KillHard();
+
+        var end = _cluster.WaitForEnd(id);
+        Assert.Equal(("finished", 4, 4), ((string)end["state"]!, (int)end["trials"]!, (int)end["completed"]!));
+        var rows = _cluster.Finished(id);
+        Assert.Equal([0, 1, 2, 3], rows.Keys.Order());
+        // Both workers ran trials.
+        Assert.Contains(rows.Values, r => ((string)r["node"]!).Contains(survivorAddress, StringComparison.Ordinal));
+        Assert.Equal(2, (int)rows[trial]["attempts"]!);
+        Assert.Contains(survivorAddress, (string)rows[trial]["node"]!, StringComparison.Ordinal);
+
+        var history = _cluster.History(id, trial);
+        var first = history.Where(h => h.Attempt == 1).ToList();
+        var second = history.Where(h => h.Attempt == 2).ToList();
+        Assert.All(first, h => Assert.Contains(victimAddress, h.Node!, StringComparison.Ordinal));
+        Assert.All(second, h => Assert.Contains(survivorAddress, h.Node!, StringComparison.Ordinal));
+        // The second attempt went on after the checkpoint of an epoch the first one finished; it did not start over.
+        Assert.InRange(second.Min(h => h.Epoch), before + 1, first.Max(h => h.Epoch) + 1);
+        Assert.Equal(history.Count, history.Distinct().Count());
+
+        // The same file in local mode: the same trials with the same metrics, the interrupted one included.
+        var local = LocalSweep(yaml);
+        foreach (var (index, row) in rows)
+        {
+            Assert.Equal((double)local[index]["test:ndcg@10"]!, (double)row["test:ndcg@10"]!, 6);
+            Assert.Equal((int)local[index]["best_epoch"]!, (int)row["best_epoch"]!);
+        }
+    }
+
+    [Fact]
+    public void A_coordinator_killed_mid_sweep_and_restarted_on_its_state_finishes_it_adopting_the_trials_still_running()
+    {
+        _cluster.StartCoordinator();
+        var (_, first) = _cluster.StartWorker("worker-1");
+        var (_, second) = _cluster.StartWorker("worker-2");
+        var id = _cluster.Submit(SweepCluster.TinySweep("coordinator-restart", epochs: 24));
+
+        // Kill it while a trial is well under way on each worker.
+        _cluster.WaitUntil("a trial under way on each worker", () =>
+            RunningOn(id, first, epochs: 2) is not null && RunningOn(id, second, epochs: 2) is not null ? "" : null);
+        var trialsBefore = Trials(id);
+        var finishedBefore = _cluster.Finished(id).Keys.ToHashSet();
+        var runningBefore = trialsBefore.Where(t => (string)t.Value["status"]! == "running").Select(t => t.Key).ToList();
+        var epochsBefore = finishedBefore.ToDictionary(t => t, t => _cluster.History(id, t).Count);
+        _cluster.Coordinator.KillHard();
+
+        _cluster.StartCoordinator();
+        var end = _cluster.WaitForEnd(id);
+        Assert.Equal(("finished", 4), ((string)end["state"]!, (int)end["completed"]!));
+        var rows = _cluster.Finished(id);
+        Assert.Equal([0, 1, 2, 3], rows.Keys.Order());
+        foreach (var t in finishedBefore)
+        {
+            // Finished before the kill: never ran again.
+            Assert.Equal(1, (int)rows[t]["attempts"]!);
+            Assert.Equal(epochsBefore[t], _cluster.History(id, t).Count);
+        }
+        // A trial running during the kill finished in the attempt it was in: taken over, not started again.
+        Assert.Contains(runningBefore, t => (int)rows[t]["attempts"]! == 1);
+        foreach (var t in rows.Keys)
+        {
+            var history = _cluster.History(id, t);
+            Assert.Equal(history.Count, history.Select(h => (h.Attempt, h.Epoch)).Distinct().Count());
+        }
+    }
+
+    [Fact]
+    public void A_frozen_worker_is_downed_its_trial_runs_again_elsewhere_and_nothing_it_sends_late_is_recorded()
+    {
+        _cluster.StartCoordinator();
+        var (frozen, frozenAddress) = _cluster.StartWorker("worker-1");
+        _cluster.StartWorker("worker-2");
+        var id = _cluster.Submit(SweepCluster.TinySweep("frozen-worker"));
+
+        var (trial, _) = _cluster.WaitUntil("two epochs of a trial on worker-1", () => RunningOn(id, frozenAddress, epochs: 2));
+        frozen.Freeze();
+        var downed = _cluster.Coordinator.WaitFor("member-removed of worker-1",
+            e => (string?)e["event"] == "member-removed" && (string?)e["address"] == frozenAddress);
+        Assert.Equal("down", (string)downed["previous"]!);
+        var firstAttempt = _cluster.History(id, trial).Where(h => h.Attempt == 1).ToList();
+        frozen.Thaw();
+        // Thawed, it finds itself downed and exits (its trial with it); whatever it still sent is not recorded.
+        Assert.NotEqual(0, frozen.WaitForExit());
+
+        var end = _cluster.WaitForEnd(id);
+        Assert.Equal(("finished", 4), ((string)end["state"]!, (int)end["completed"]!));
+        var rows = _cluster.Finished(id);
+        Assert.Equal([0, 1, 2, 3], rows.Keys.Order());
+        Assert.Equal(2, (int)rows[trial]["attempts"]!);
+        Assert.Equal(firstAttempt, _cluster.History(id, trial).Where(h => h.Attempt == 1).ToList());
+    }
+
+    [Fact]
+    public void Two_sweeps_submitted_together_both_finish_sharing_the_slots()
+    {
+        _cluster.StartCoordinator();
+        _cluster.StartWorker("worker-1");
+        _cluster.StartWorker("worker-2");
+        var a = _cluster.Submit(SweepCluster.TinySweep("sweep-a", epochs: 3));
+        var b = _cluster.Submit(SweepCluster.TinySweep("sweep-b", epochs: 3));
+
+        var starts = new List<(DateTime At, string Sweep, int Trial)>();
+        foreach (var id in new[] { a, b })
+        {
+            Assert.Equal("finished", (string)_cluster.WaitForEnd(id)["state"]!);
+            var rows = _cluster.Finished(id);
+            Assert.Equal([0, 1, 2, 3], rows.Keys.Order());
+        }
+        // Interleaved: each sweep had trials running before the other's last trial ended (attempt 1 of every trial).
+        var spans = new[] { a, b }.ToDictionary(id => id, id => Enumerable.Range(0, 4).Select(t => _cluster.History(id, t)).ToList());
+        Assert.All(spans.Values.SelectMany(h => h), h => Assert.All(h, e => Assert.Equal(1, e.Attempt)));
+        var sweeps = _cluster.Get("/api/sweeps").AsObject()["sweeps"]!.AsArray();
+        Assert.Equal(2, sweeps.Count);
+        var cluster = _cluster.Get("/api/cluster").AsObject();
+        Assert.Equal(2, (int)cluster["slots_total"]!);
+    }
+
+    public void Dispose() => _cluster.Dispose();
+
+    /// <summary>A trial now running on the node with at least <paramref name="epochs"/> epochs recorded: (trial, its last epoch).</summary>
+    private Tuple<int, int>? RunningOn(string id, string address, int epochs)
+    {
+        foreach (var (index, trial) in Trials(id))
+        {
+            if ((string)trial["status"]! != "running" || (string?)trial["node"] is not { } node || !node.Contains(address, StringComparison.Ordinal))
+                continue;
+            var history = _cluster.History(id, index).Where(h => h.Attempt == (int)trial["attempts"]!).ToList();
+            if (history.Count >= epochs) return Tuple.Create(index, history.Max(h => h.Epoch));
+        }
+        return null;
+    }
+
+    /// <summary>Every trial the store holds (running ones included), by number.</summary>
+    private Dictionary<int, JsonObject> Trials(string id) =>
+        _cluster.Get($"/api/sweeps/{id}/trials?format=json").AsArray().Select(r => r!.AsObject()).ToDictionary(r => (int)r["trial"]!);
+
+    /// <summary>Runs the sweep in local mode (<c>reccluster sweep</c>) and returns its leaderboard rows by trial.</summary>
+    private Dictionary<int, JsonObject> LocalSweep(string yaml)
+    {
+        var file = Path.Combine(_cluster.Folder, "local.yaml");
+        File.WriteAllText(file, yaml);
+        var state = Path.Combine(_cluster.Folder, "local-state");
+        Assert.Equal(0, Cli(["sweep", file, "--state", state, "--slots", "1"]).Exit);
+        var (exit, stdout) = Cli(["leaderboard", "--state", state, "--top", "100", "--format", "json"]);
+        Assert.Equal(0, exit);
+        return JsonNode.Parse(stdout)!.AsArray().Select(r => r!.AsObject()).ToDictionary(r => (int)r["trial"]!);
+    }
+
+    private static (int Exit, string Stdout) Cli(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reccluster.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        Assert.True(process.WaitForExit(SweepCluster.SweepPatience), "reccluster " + string.Join(' ', args) + " did not finish");
+        Assert.True(process.ExitCode == 0, stderr.Result);
+        return (process.ExitCode, stdout.Result);
+    }
+}
