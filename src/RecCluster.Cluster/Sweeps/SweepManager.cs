@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
@@ -32,6 +33,7 @@ public sealed class SweepManager : ReceiveActor
     private readonly List<string> _order = [];   // submission order: the round-robin's cycle
     private readonly Queue<(IActorRef Worker, Slot Slot)> _free = new();
     private int _turn, _coordinatorsStarted;
+    private readonly Dictionary<IActorRef, HashSet<string>> _workerSlots = [];   // every slot a worker registered, by id
 
     public SweepManager(IActorRef leaderboard)
     {
@@ -49,6 +51,7 @@ public sealed class SweepManager : ReceiveActor
         });
         Receive<RegisterWorker>(m =>
         {
+            NoteWorker(m);
             foreach (var slot in m.Slots) _free.Enqueue((m.Worker, slot));
             Grant();
         });
@@ -75,6 +78,45 @@ public sealed class SweepManager : ReceiveActor
             foreach (var watcher in sweep.Watchers) watcher.Tell(new SweepFinished(m.Status.Summary, m.Status.State));
             sweep.Watchers.Clear();
         });
+        AnswerClients();
+    }
+
+    /// <summary>
+    /// Client queries beyond the sweeps': the leaderboard's (forwarded, so the reply goes straight to the asker) and the
+    /// cluster's state. Clients (the HTTP API) then need one ref, this manager's.
+    /// </summary>
+    private void AnswerClients()
+    {
+        Receive<QuerySweeps>(m => _leaderboard.Forward(m));
+        Receive<QueryTrials>(m => _leaderboard.Forward(m));
+        Receive<QueryTop>(m => _leaderboard.Forward(m));
+        Receive<QueryHistory>(m => _leaderboard.Forward(m));
+        Receive<QueryGroups>(m => _leaderboard.Forward(m));
+        Receive<GetClusterState>(_ => Sender.Tell(ClusterState()));
+    }
+
+    private void NoteWorker(RegisterWorker register)
+    {
+        if (!_workerSlots.TryGetValue(register.Worker, out var ids)) _workerSlots[register.Worker] = ids = [];
+        ids.UnionWith(register.Slots.Select(s => s.Id));
+    }
+
+    /// <summary>Slots per worker (free: waiting in the queue; busy: the rest) and, on a cluster node, the members.</summary>
+    private ClusterState ClusterState()
+    {
+        var provider = ((ExtendedActorSystem)Context.System).Provider;
+        var members = provider is ClusterActorRefProvider
+            ? Akka.Cluster.Cluster.Get(Context.System).State.Members
+                .Select(m => new ClusterMember(m.Address.ToString(), [.. m.Roles.Order()], m.Status.ToString().ToLowerInvariant())).ToList()
+            : [];
+        var workers = _workerSlots.Select(w =>
+        {
+            int free = _free.Count(f => f.Worker.Equals(w.Key));
+            var node = (w.Key.Path.Address.HasLocalScope ? provider.DefaultAddress : w.Key.Path.Address).ToString();
+            var roles = members.FirstOrDefault(m => m.Address == node)?.Roles ?? [];
+            return new WorkerSlots(node, w.Key.Path.ToStringWithoutAddress(), roles, w.Value.Count, Math.Max(0, w.Value.Count - free), free);
+        }).OrderBy(w => w.Node, StringComparer.Ordinal).ThenBy(w => w.Worker, StringComparer.Ordinal).ToList();
+        return new ClusterState(workers, members);
     }
 
     private void OnSubmit(SubmitSweep submit)
