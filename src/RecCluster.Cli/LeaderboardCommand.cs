@@ -45,45 +45,44 @@ public static class LeaderboardCommand
         new LeaderboardStore(location, readOnly: true).Dispose();
         using var system = ActorSystem.Create("reccluster-query", LocalSweep.SystemConfig);
         var leaderboard = system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(location, ReadOnly: true)), "leaderboard");
-        T Ask<T>(IProtocolMessage query) => leaderboard.Ask<T>(query, TimeSpan.FromSeconds(30)).Result;
-        var sweeps = Ask<SweepRows>(new QuerySweeps()).Sweeps;
-        var sweep = sweepId is null ? sweeps.LastOrDefault() : sweeps.FirstOrDefault(s => s.Id == sweepId);
-        if (sweep is null)
-            throw sweepId is null ? new ArgumentException($"no sweep in {location}")
-                : new UsageException($"no sweep '{sweepId}' in {location}; known: {string.Join(", ", sweeps.Select(s => s.Id))}");
-        metric ??= sweep.ObjectiveMetric;
-        var bare = metric.StartsWith("test:") ? metric[5..] : metric;
-        if (!MetricName.TryParse(bare, out _, out _)) throw new UsageException($"--metric '{metric}' is not a metric name like ndcg@10 or test:ndcg@10");
-        bool maximize = true;   // every supported metric is better when higher
+        var request = new LeaderboardRequest(sweepId, top, metric, groupBy, trial);
+        Render(Query(() => LeaderboardQuery.RunAsync(leaderboard, request, location.ToString(), TimeSpan.FromSeconds(30))), format, output);
+        return Errors.Ok;
+    }
 
-        if (trial is { } index)
+    /// <summary>Runs a leaderboard query; a bad flag or an unknown sweep is bad input (exit 2), nothing to show a failure.</summary>
+    public static T Query<T>(Func<Task<T>> query)
+    {
+        try
         {
-            var history = Ask<TrialHistory>(new QueryHistory(sweep.Id, index)).Epochs;
-            if (history.Count == 0) throw new ArgumentException($"trial {index} has no recorded epochs in sweep {sweep.Id}");
-            var names = history.SelectMany(h => h.Valid.Keys).Distinct().Order().ToList();
-            Emit(output, format, ["attempt", "epoch", "loss", .. names],
-                history.Select(h => (object?[])[h.Attempt, h.Epoch, h.Loss, .. names.Select(n => Metric(h.Valid, n))]));
-            return Errors.Ok;
+            return query().GetAwaiter().GetResult();
         }
-        if (groupBy is not null)
+        catch (LeaderboardQueryException e) when (e.Problem is LeaderboardProblem.BadParameter)
         {
-            var groups = Ask<TrialGroups>(new QueryGroups(sweep.Id, groupBy, metric)).Groups;
-            Emit(output, format, [groupBy, "trials", $"{metric} mean", $"{metric} std"],
-                groups.Select(g => (object?[])[g.Value, g.Trials, g.Mean, g.Std]));
-            return Errors.Ok;
+            throw new UsageException($"--{e.Parameter!.Replace('_', '-')} {e.Message}");
         }
-        var rows = Ask<LeaderboardRows>(new QueryTop(sweep.Id, metric, maximize, top)).Rows;
-        if (format == "table") Consoles.For(output).Write(Table(rows, metric, top));
+        catch (LeaderboardQueryException e) when (e.Problem is LeaderboardProblem.UnknownSweep)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (LeaderboardQueryException e)
+        {
+            throw new ArgumentException(e.Message);
+        }
+    }
+
+    /// <summary>Writes a report in a format (table, json, csv): every leaderboard the CLI prints, local or from a coordinator.</summary>
+    public static void Render(LeaderboardReport report, string format, TextWriter output)
+    {
+        if (format != "table") report.Grid().Write(output, format);
+        else if (report is TopReport top) Consoles.For(output).Write(Table(top.Rows, top.Metric, top.Rows.Count));
         else
         {
-            var names = rows.SelectMany(r => r.Valid.Keys).Distinct().Order().ToList();
-            Emit(output, format, ["trial", "model", "status", "best_epoch", "epochs_run", "params", .. names.Select(n => "valid:" + n),
-                    .. names.Select(n => "test:" + n)],
-                rows.Select(r => (object?[])[r.Trial.Index, r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch, r.Trial.EpochsRun,
-                    TrialCodec.Params(r.Trial.Params),
-                    .. names.Select(n => Metric(r.Valid, n)), .. names.Select(n => Metric(r.Test, n))]));
+            var grid = report.Grid();
+            var table = new Table().AddColumns([.. grid.Header.Select(Markup.Escape)]);
+            foreach (var row in grid.Rows) table.AddRow([.. row.Select(c => Markup.Escape(LeaderboardGrid.Text(c)))]);
+            Consoles.For(output).Write(table);
         }
-        return Errors.Ok;
     }
 
     /// <summary>Hyperparameters whose values differ between trials (all of them when none differ).</summary>
@@ -103,59 +102,13 @@ public static class LeaderboardCommand
         var shown = VaryingParams(rows.Select(r => r.Trial.Params));
         var bare = metric.StartsWith("test:") ? metric[5..] : metric;
         var table = new Table().Title($"leaderboard by {Markup.Escape(metric)}")
-            .AddColumns("rank", "trial", "model", "status", "best epoch", "epochs", $"valid {bare}", $"test {bare}", "params");
+            .AddColumns(["rank", .. LeaderboardColumns.Trial.Select(c => c.Title), $"valid {bare}", $"test {bare}", "params"]);
         int rank = 0;
         foreach (var r in rows.Take(top))
-            table.AddRow((++rank).ToString(), r.Trial.Index.ToString(), r.Trial.Model, r.Trial.Status, r.Trial.BestEpoch?.ToString() ?? "",
-                r.Trial.EpochsRun?.ToString() ?? "", F(r.Valid.GetValueOrDefault(bare)), F(r.Test.GetValueOrDefault(bare)),
-                Markup.Escape(ParamsText(r.Trial.Params, shown)));
+            table.AddRow([(++rank).ToString(CultureInfo.InvariantCulture),
+                .. LeaderboardColumns.Trial.Select(c => Markup.Escape(LeaderboardGrid.Text(c.Cell(r.Trial)))),
+                LeaderboardGrid.Fixed(r.Valid.GetValueOrDefault(bare)), LeaderboardGrid.Fixed(r.Test.GetValueOrDefault(bare)),
+                Markup.Escape(ParamsText(r.Trial.Params, shown))]);
         return table;
     }
-
-    private static object? Metric(IReadOnlyDictionary<string, double> metrics, string name) => metrics.TryGetValue(name, out var v) ? v : null;
-
-    /// <summary>Writes rows whose cells are numbers, texts, JSON objects or null (missing), each as the format needs it.</summary>
-    private static void Emit(TextWriter output, string format, IReadOnlyList<string> header, IEnumerable<object?[]> rows)
-    {
-        switch (format)
-        {
-            case "json":
-                var array = new JsonArray();
-                foreach (var row in rows)
-                    array.Add(new JsonObject(header.Select((h, i) => KeyValuePair.Create(h, Json(row[i])))));
-                output.WriteLine(array.ToJsonString());
-                break;
-            case "csv":
-                output.WriteLine(string.Join(",", header.Select(Csv)));
-                foreach (var row in rows) output.WriteLine(string.Join(",", row.Select(c => Csv(Text(c)))));
-                break;
-            default:
-                var table = new Table().AddColumns([.. header.Select(Markup.Escape)]);
-                foreach (var row in rows) table.AddRow([.. row.Select(c => Markup.Escape(Text(c)))]);
-                Consoles.For(output).Write(table);
-                break;
-        }
-    }
-
-    private static JsonNode? Json(object? cell) => cell switch
-    {
-        null => null,
-        JsonNode node => node,
-        string text => JsonValue.Create(text),
-        int i => JsonValue.Create(i),
-        double d => JsonValue.Create(d),
-        _ => throw new ArgumentOutOfRangeException(nameof(cell), cell.GetType().Name),
-    };
-
-    private static string Text(object? cell) => cell switch
-    {
-        null => "",
-        double d => F(d),
-        JsonNode node => node.ToJsonString(),
-        _ => Convert.ToString(cell, CultureInfo.InvariantCulture) ?? "",
-    };
-
-    private static string Csv(string v) => v.Contains(',') || v.Contains('"') ? $"\"{v.Replace("\"", "\"\"")}\"" : v;
-
-    private static string F(double? v) => v?.ToString("F6", CultureInfo.InvariantCulture) ?? "";
 }

@@ -114,7 +114,8 @@ public sealed class SweepManager : ReceiveActor
             int free = _free.Count(f => f.Worker.Equals(w.Key));
             var node = (w.Key.Path.Address.HasLocalScope ? provider.DefaultAddress : w.Key.Path.Address).ToString();
             var roles = members.FirstOrDefault(m => m.Address == node)?.Roles ?? [];
-            return new WorkerSlots(node, w.Key.Path.ToStringWithoutAddress(), roles, w.Value.Count, Math.Max(0, w.Value.Count - free), free);
+            int total = w.Value.Count;
+            return new WorkerSlots(node, w.Key.Path.ToStringWithoutAddress(), roles, total, Math.Max(0, total - free), free);
         }).OrderBy(w => w.Node, StringComparer.Ordinal).ThenBy(w => w.Worker, StringComparer.Ordinal).ToList();
         return new ClusterState(workers, members);
     }
