@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RecCluster.Cluster.Leaderboard;
@@ -63,6 +64,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
             Args = [], ContentRootPath = AppContext.BaseDirectory, ApplicationName = typeof(CoordinatorApi).Assembly.GetName().Name,
         });
         builder.Logging.ClearProviders();   // the node's stdout carries its JSON event lines only
+        builder.Services.RemoveAll<IHostLifetime>();
         builder.Services.AddSingleton<IHostLifetime, NoSignals>();   // the node handles SIGTERM and Ctrl+C itself
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -1,4 +1,6 @@
 using Akka.Actor;
+using RecCluster.Cluster.Leaderboard;
+using RecCluster.Cluster.Sweeps;
 
 namespace RecCluster.Cluster.Nodes;
 
@@ -9,6 +11,12 @@ namespace RecCluster.Cluster.Nodes;
 /// </summary>
 public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEventWriter events, TextWriter log)
 {
+    /// <summary>
+    /// The seam for client front ends (the HTTP API): called on a coordinator once it is Up, in every incarnation, with the
+    /// ref that answers every client query, the sweep manager. Null: no manager is started (see <see cref="StartManager"/>).
+    /// </summary>
+    public Action<IActorRef>? OnManagerUp { get; init; }
+
     /// <summary>Runs until the node ends; cancelling <paramref name="stop"/> leaves the cluster gracefully.</summary>
     public async Task<NodeOutcome> RunAsync(CancellationToken stop)
     {
@@ -39,6 +47,7 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
             // Plug point for issue 8's sweep layer: a coordinator starts the SweepManager and leaderboard singletons
             // here, a worker its WorkerAgent, which registers its slots through a singleton proxy.
             events.Write(new NodeUp(self, settings.Role, settings.Slots, settings.Gpus));
+            if (settings.Role == NodeRole.Coordinator && OnManagerUp is { } managerUp) managerUp(StartManager(system));
         });
         cluster.JoinSeedNodes(SeedsFor(self));
 
@@ -52,6 +61,16 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
             CoordinatedShutdown.ClusterLeavingReason => NodeOutcome.Left,
             _ => NodeOutcome.Failed,
         }, self);
+    }
+
+    /// <summary>
+    /// For now a plain sweep manager with its leaderboard on the state folder, on this node: the API can submit and query, and
+    /// no worker registers with it yet. The cluster-singleton work replaces this body with the manager singleton's proxy.
+    /// </summary>
+    private IActorRef StartManager(ActorSystem system)
+    {
+        var leaderboard = system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(settings.Directory)), "leaderboard");
+        return system.ActorOf(SweepManager.Props(leaderboard), "sweeps");
     }
 
     /// <summary>A coordinator without seeds is its own: it forms the cluster the workers join.</summary>
