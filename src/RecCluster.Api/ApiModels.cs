@@ -1,4 +1,6 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Core.Config;
@@ -8,10 +10,13 @@ namespace RecCluster.Api;
 
 // The API's JSON bodies, read back by the CLI's clients with the same options.
 
-/// <summary>snake_case names, NaN metrics as "NaN": the trial codec's options, shared by the server and its clients.</summary>
+/// <summary>
+/// snake_case names, NaN metrics as "NaN" (the trial codec's options), quotes and non-ASCII letters as they are: shared by the
+/// server and its clients.
+/// </summary>
 public static class ApiJson
 {
-    public static readonly JsonSerializerOptions Options = new(TrialCodec.Json);
+    public static readonly JsonSerializerOptions Options = new(TrialCodec.Json) { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 }
 
 /// <summary>A sweep as <c>GET /api/sweeps/{id}</c> shows it.</summary>
@@ -23,6 +28,7 @@ public sealed record SweepView(string SweepId, string State, int Trials, int Com
 {
     public static readonly IReadOnlyList<string> States = ["queued", "running", "finished", "cancelled"];
 
+    [JsonIgnore]
     public bool Ended => State is "finished" or "cancelled";
 
     public static SweepView Of(SweepStatus status, IReadOnlyList<StoredTrial> trials, string? objective, LeaderboardRow? best)
@@ -44,7 +50,10 @@ public sealed record SweepViews(IReadOnlyList<SweepView> Sweeps);
 public sealed record SweepCreated(string SweepId);
 
 /// <summary>An error answer: one message, or a config's problems one per line (file:line:col: message); the parameter at fault.</summary>
-public sealed record ApiError(string Error, IReadOnlyList<string>? Errors = null, string? Parameter = null);
+public sealed record ApiError(
+    string Error,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Errors = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Parameter = null);
 
 /// <summary><c>GET /api/cluster</c>: every worker's slots with their sum, and the cluster's members.</summary>
 public sealed record ClusterView(int SlotsTotal, int SlotsBusy, int SlotsFree, IReadOnlyList<WorkerSlots> Workers,

@@ -20,7 +20,9 @@ public static class LeaderboardCommand
     {
         var state = new Option<DirectoryInfo>("--state") { Description = "State folder of the sweep(s).", DefaultValueFactory = _ => new DirectoryInfo("reccluster-state") };
         var store = StoreOption.Create();
-        var sweep = new Option<string?>("--sweep") { Description = "Sweep id (default: the most recent sweep in the state folder)." };
+        var sweep = new Option<string?>("--sweep") { Description = "Sweep id (default: the most recent sweep in the state folder; required with --coordinator)." };
+        var coordinator = CoordinatorClient.Option();
+        coordinator.Description += " Query the coordinator's leaderboard instead of a state folder or store.";
         var top = new Option<int>("--top") { Description = "How many trials to show.", DefaultValueFactory = _ => 10 };
         var metric = new Option<string?>("--metric") { Description = "Sort metric: a validation metric at the best epoch (ndcg@10) or a test one (test:ndcg@10). Default: the sweep's objective." };
         var groupBy = new Option<string?>("--group-by") { Description = "Group trials by a hyperparameter and show mean ± std of the metric (e.g. sample_seed repeats)." };
@@ -29,25 +31,44 @@ public static class LeaderboardCommand
         format.AcceptOnlyFromAmong(Formats);
         top.InRange(1, null, "--top must be at least 1");
         var command = new Command("leaderboard", "Query a sweep's trials: top-k by any metric, one trial's history, or groups by a hyperparameter.");
-        foreach (var option in new Option[] { state, store, sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
-        command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () => Run(
-            StoreOption.Location(parse, store, parse.GetValue(state)!), parse.GetValue(sweep),
-            parse.GetValue(top), parse.GetValue(metric), parse.GetValue(groupBy), parse.GetValue(trial), parse.GetValue(format)!,
-            parse.InvocationConfiguration.Output)));
+        foreach (var option in new Option[] { state, store, coordinator, sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
+        command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () =>
+        {
+            var request = new LeaderboardRequest(parse.GetValue(sweep), parse.GetValue(top), parse.GetValue(metric), parse.GetValue(groupBy),
+                parse.GetValue(trial));
+            var (chosen, output) = (parse.GetValue(format)!, parse.InvocationConfiguration.Output);
+            // RECCLUSTER_COORDINATOR picks the coordinator unless a state folder or store is named; the flag always does.
+            bool local = parse.GetResult(state) is { Implicit: false } || parse.GetResult(store) is { Implicit: false };
+            bool flag = parse.GetValue(coordinator) is not null;
+            if (flag && local) throw new UsageException("--coordinator reads the coordinator's store: leave out --state and --store");
+            if ((flag || !local) && CoordinatorClient.From(parse, coordinator) is { } client)
+                using (client) Render(Remote(client, request), chosen, output);
+            else Run(StoreOption.Location(parse, store, parse.GetValue(state)!), request, chosen, output);
+            return Errors.Ok;
+        }));
         return command;
     }
 
-    private static int Run(StoreLocation location, string? sweepId, int top, string? metric, string? groupBy, int? trial, string format,
-        TextWriter output)
+    /// <summary>The same report from a coordinator's HTTP API (the store's rows as the API sends them).</summary>
+    private static LeaderboardReport Remote(CoordinatorClient client, LeaderboardRequest request)
+    {
+        if (request.SweepId is null)
+            throw new UsageException($"which sweep? --sweep ID (reccluster status --coordinator {client.Url} lists them)");
+        var sweep = $"api/sweeps/{Uri.EscapeDataString(request.SweepId)}";
+        if (request.Trial is { } trial) return client.Get<HistoryReport>($"{sweep}/trials/{trial}");
+        var query = $"{sweep}/leaderboard?top={request.Top}" + (request.Metric is { } m ? $"&metric={Uri.EscapeDataString(m)}" : "") +
+            (request.GroupBy is { } g ? $"&group_by={Uri.EscapeDataString(g)}" : "");
+        return request.GroupBy is null ? client.Get<TopReport>(query) : client.Get<GroupsReport>(query);
+    }
+
+    private static void Run(StoreLocation location, LeaderboardRequest request, string format, TextWriter output)
     {
         // Opened once here so that a missing or unreachable store is reported at once, in the store's own words; the
         // leaderboard actor then opens and owns the connection that answers the queries.
         new LeaderboardStore(location, readOnly: true).Dispose();
         using var system = ActorSystem.Create("reccluster-query", LocalSweep.SystemConfig);
         var leaderboard = system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(location, ReadOnly: true)), "leaderboard");
-        var request = new LeaderboardRequest(sweepId, top, metric, groupBy, trial);
         Render(Query(() => LeaderboardQuery.RunAsync(leaderboard, request, location.ToString(), TimeSpan.FromSeconds(30))), format, output);
-        return Errors.Ok;
     }
 
     /// <summary>Runs a leaderboard query; a bad flag or an unknown sweep is bad input (exit 2), nothing to show a failure.</summary>
