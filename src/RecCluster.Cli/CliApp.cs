@@ -28,6 +28,10 @@ public static class CliApp
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(LeaderboardCommand.Create());
         root.Subcommands.Add(NodeCommand.Create());
+        root.Subcommands.Add(RemoteCommands.Submit());
+        root.Subcommands.Add(RemoteCommands.Status());
+        root.Subcommands.Add(RemoteCommands.Cancel());
+        root.Subcommands.Add(RemoteCommands.Cluster());
         return root;
     }
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net;
 using System.Runtime.InteropServices;
 using Akka.Remote;
+using RecCluster.Api;
 using RecCluster.Cluster.Nodes;
 
 namespace RecCluster.Cli;
@@ -36,21 +38,32 @@ public static class NodeCommand
         };
         var http = new Option<string?>("--http")
         {
-            Description = "Reserved for the HTTP API address (ADDR:PORT); not available yet.",
+            Description = "Serve the HTTP API at ADDR:PORT, e.g. 127.0.0.1:5080 (env RECCLUSTER_HTTP; default: no API). " +
+                "It has no authentication: keep it on loopback or a trusted network.",
         };
         var common = Common("4053, from cluster-config/coordinator.conf", "the coordinator itself");
         var command = new Command("coordinator",
             "Run the coordinator node: the cluster's seed by default; it will host the sweep manager.");
         foreach (var option in new Option[] { state, http, common.Host, common.Port, common.Seeds, common.Config })
             command.Options.Add(option);
+        IPEndPoint? endpoint = null;
         command.SetAction(parse => Guarded(parse, () =>
         {
-            if (parse.GetValue(http) is not null)
-                throw new UsageException("--http is reserved for the HTTP API, which is not available yet");
+            if ((parse.GetValue(http) ?? Env("RECCLUSTER_HTTP")) is { } address)
+            {
+                try
+                {
+                    endpoint = CoordinatorApi.ParseEndpoint(address);
+                }
+                catch (FormatException e)
+                {
+                    throw new UsageException($"--http: {e.Message}");
+                }
+            }
             var folder = parse.GetValue(state)?.FullName ?? Env("RECCLUSTER_STATE")
                 ?? throw new UsageException("the coordinator needs a state folder: --state DIR (or RECCLUSTER_STATE)");
             return Settings(parse, common, NodeRole.Coordinator, slots: 0, gpus: 0, Path.GetFullPath(folder));
-        }, (stderr, settings) => stderr.WriteLine($"coordinator: state in {settings.Directory}")));
+        }, (stderr, settings) => stderr.WriteLine($"coordinator: state in {settings.Directory}"), () => endpoint));
         return command;
     }
 
@@ -124,7 +137,9 @@ public static class NodeCommand
     }
 
     /// <summary>Resolves the settings, prints where things live, runs the node until it ends and maps how it ended.</summary>
-    private static int Guarded(ParseResult parse, Func<NodeSettings> resolve, Action<TextWriter, NodeSettings> describe)
+    /// <param name="http">Where the HTTP API listens (resolved with the settings), or null.</param>
+    private static int Guarded(ParseResult parse, Func<NodeSettings> resolve, Action<TextWriter, NodeSettings> describe,
+        Func<IPEndPoint?>? http = null)
     {
         var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         return Errors.Guard(stderr, () =>
@@ -142,13 +157,44 @@ public static class NodeCommand
             }
             Directory.CreateDirectory(settings.Directory);
             describe(stderr, settings);
-            return Run(settings, config, stdout, stderr);
+            return Run(settings, config, http?.Invoke(), stdout, stderr);
         });
     }
 
-    private static int Run(NodeSettings settings, NodeConfig config, TextWriter stdout, TextWriter stderr)
+    private static int Run(NodeSettings settings, NodeConfig config, IPEndPoint? http, TextWriter stdout, TextWriter stderr)
     {
-        using var stop = new CancellationTokenSource();
+        var api = http is null ? null : StartApi(http, stderr);
+        try
+        {
+            return Run(settings, config, api, stdout, stderr);
+        }
+        finally
+        {
+            api?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Listens before the node starts (a port in use fails at once); requests are answered 503 until the node is Up.</summary>
+    private static CoordinatorApi StartApi(IPEndPoint endpoint, TextWriter stderr)
+    {
+        CoordinatorApi api;
+        try
+        {
+            api = CoordinatorApi.StartAsync(endpoint, log: stderr).GetAwaiter().GetResult();
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException($"--http: cannot listen at {endpoint}: {e.Message}");
+        }
+        stderr.WriteLine($"coordinator: HTTP API at {api.Address}");
+        return api;
+    }
+
+    private static int Run(NodeSettings settings, NodeConfig config, CoordinatorApi? api, TextWriter stdout, TextWriter stderr)
+    {
+        // Not disposed: a signal's handler can still run after the node ended (the runtime's own SIGTERM handling may stop the
+        // actor system first), and cancelling a disposed source would crash the exit.
+        var stop = new CancellationTokenSource();
         void Stop(PosixSignalContext signal)
         {
             signal.Cancel = true;   // the node leaves the cluster first, then the process exits by itself
@@ -162,7 +208,8 @@ public static class NodeCommand
         NodeOutcome outcome;
         try
         {
-            outcome = new NodeHost(settings, config, new NodeEventWriter(stdout), stderr).RunAsync(stop.Token).GetAwaiter().GetResult();
+            var host = new NodeHost(settings, config, new NodeEventWriter(stdout), stderr) { OnManagerUp = api is null ? null : api.Attach };
+            outcome = host.RunAsync(stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (TransportFailure(e) is { } failed)
         {

@@ -74,6 +74,9 @@ public sealed class ProtocolSerializerTests() : TestKit(TestSystems.SerializeMes
         new TrialHistory([new EpochRow(1, 1, null, Metrics), new EpochRow(2, 1, 0.5, new Dictionary<string, double>())]),
         new QueryGroups("t-1a2b3c4d", "hidden_size", "ndcg@10"),
         new TrialGroups([new GroupRow("64", 3, 0.3, 0.01)]),
+        new GetClusterState(),
+        new ClusterState([new WorkerSlots("akka.tcp://reccluster@10.0.0.2:4060", "/user/worker", ["worker"], 4, 1, 3)],
+            [new ClusterMember("akka.tcp://reccluster@10.0.0.2:4060", ["worker"], "up")]),
     ];
 
     public static TheoryData<string> Manifests() => [.. ProtocolSerializer.Messages.Keys.Order()];

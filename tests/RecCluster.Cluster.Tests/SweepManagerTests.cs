@@ -139,4 +139,34 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
         manager.Tell(new ListSweeps());
         Assert.Empty(ExpectMsg<SweepList>().Sweeps);
     }
+
+    [Fact]
+    public void The_manager_answers_leaderboard_queries_and_reports_its_workers_slots()
+    {
+        var (manager, leaderboard, ids) = Start(2, Launcher(hang: _ => true), null, Named("a", "max_concurrent_trials: 1"));
+        AwaitAssert(() =>
+        {
+            manager.Tell(new GetClusterState());
+            var worker = Assert.Single(ExpectMsg<ClusterState>().Workers);
+            Assert.Equal((2, 1, 1), (worker.Total, worker.Busy, worker.Free));
+            Assert.StartsWith("akka://", worker.Node);
+        }, Patience);
+        manager.Tell(new GetClusterState());
+        Assert.Empty(ExpectMsg<ClusterState>().Members);   // no cluster in this actor system
+
+        manager.Tell(new QuerySweeps());
+        Assert.Equal(ids, ExpectMsg<SweepRows>().Sweeps.Select(s => s.Id));
+        manager.Tell(new QueryTrials(ids[0]));
+        var viaManager = ExpectMsg<StoredTrials>().Trials;
+        leaderboard.Tell(new QueryTrials(ids[0]));
+        Assert.Equal(ExpectMsg<StoredTrials>().Trials.Select(t => (t.Index, t.Status)), viaManager.Select(t => (t.Index, t.Status)));
+        manager.Tell(new QueryTop(ids[0], "ndcg@10", true, 5));
+        ExpectMsg<LeaderboardRows>();
+        manager.Tell(new QueryHistory(ids[0], 0));
+        ExpectMsg<TrialHistory>();
+        manager.Tell(new QueryGroups(ids[0], "hidden_size", "ndcg@10"));
+        ExpectMsg<TrialGroups>();
+        manager.Tell(new CancelSweep(ids[0]));
+        ExpectMsg<SweepStatus>();
+    }
 }

@@ -33,9 +33,9 @@ public sealed class ClusterSweepTests : IDisposable
         var rows = _cluster.Finished(id);
         Assert.Equal([0, 1, 2, 3], rows.Keys.Order());
         // Both workers ran trials.
-        Assert.Contains(rows.Values, r => ((string)r["node"]!).Contains(survivorAddress, StringComparison.Ordinal));
-        Assert.Equal(2, (int)rows[trial]["attempts"]!);
-        Assert.Contains(survivorAddress, (string)rows[trial]["node"]!, StringComparison.Ordinal);
+        Assert.Contains(rows.Values, r => r.Node.Contains(victimAddress, StringComparison.Ordinal));
+        Assert.Equal(2, rows[trial].Attempts);
+        Assert.Contains(survivorAddress, rows[trial].Node, StringComparison.Ordinal);
 
         var history = _cluster.History(id, trial);
         var first = history.Where(h => h.Attempt == 1).ToList();
@@ -50,8 +50,8 @@ public sealed class ClusterSweepTests : IDisposable
         var local = LocalSweep(yaml);
         foreach (var (index, row) in rows)
         {
-            Assert.Equal((double)local[index]["test:ndcg@10"]!, (double)row["test:ndcg@10"]!, 6);
-            Assert.Equal((int)local[index]["best_epoch"]!, (int)row["best_epoch"]!);
+            Assert.Equal((double)local[index]["test:ndcg@10"]!, row.TestNdcg, 6);
+            Assert.Equal((int)local[index]["best_epoch"]!, row.BestEpoch);
         }
     }
 
@@ -66,9 +66,9 @@ public sealed class ClusterSweepTests : IDisposable
         // Kill it while a trial is well under way on each worker.
         _cluster.WaitUntil("a trial under way on each worker", () =>
             RunningOn(id, first, epochs: 2) is not null && RunningOn(id, second, epochs: 2) is not null ? "" : null);
-        var trialsBefore = Trials(id);
+        var trialsBefore = _cluster.Trials(id);
         var finishedBefore = _cluster.Finished(id).Keys.ToHashSet();
-        var runningBefore = trialsBefore.Where(t => (string)t.Value["status"]! == "running").Select(t => t.Key).ToList();
+        var runningBefore = trialsBefore.Where(t => t.Value.Status == "running").Select(t => t.Key).ToList();
         var epochsBefore = finishedBefore.ToDictionary(t => t, t => _cluster.History(id, t).Count);
         _cluster.Coordinator.KillHard();
 
@@ -80,11 +80,11 @@ public sealed class ClusterSweepTests : IDisposable
         foreach (var t in finishedBefore)
         {
             // Finished before the kill: never ran again.
-            Assert.Equal(1, (int)rows[t]["attempts"]!);
+            Assert.Equal(1, rows[t].Attempts);
             Assert.Equal(epochsBefore[t], _cluster.History(id, t).Count);
         }
         // A trial running during the kill finished in the attempt it was in: taken over, not started again.
-        Assert.Contains(runningBefore, t => (int)rows[t]["attempts"]! == 1);
+        Assert.Contains(runningBefore, t => rows[t].Attempts == 1);
         foreach (var t in rows.Keys)
         {
             var history = _cluster.History(id, t);
@@ -114,7 +114,7 @@ public sealed class ClusterSweepTests : IDisposable
         Assert.Equal(("finished", 4), ((string)end["state"]!, (int)end["completed"]!));
         var rows = _cluster.Finished(id);
         Assert.Equal([0, 1, 2, 3], rows.Keys.Order());
-        Assert.Equal(2, (int)rows[trial]["attempts"]!);
+        Assert.Equal(2, rows[trial].Attempts);
         Assert.Equal(firstAttempt, _cluster.History(id, trial).Where(h => h.Attempt == 1).ToList());
     }
 
@@ -127,16 +127,18 @@ public sealed class ClusterSweepTests : IDisposable
         var a = _cluster.Submit(SweepCluster.TinySweep("sweep-a", epochs: 3));
         var b = _cluster.Submit(SweepCluster.TinySweep("sweep-b", epochs: 3));
 
-        var starts = new List<(DateTime At, string Sweep, int Trial)>();
         foreach (var id in new[] { a, b })
         {
             Assert.Equal("finished", (string)_cluster.WaitForEnd(id)["state"]!);
-            var rows = _cluster.Finished(id);
-            Assert.Equal([0, 1, 2, 3], rows.Keys.Order());
+            Assert.Equal([0, 1, 2, 3], _cluster.Finished(id).Keys.Order());
         }
-        // Interleaved: each sweep had trials running before the other's last trial ended (attempt 1 of every trial).
-        var spans = new[] { a, b }.ToDictionary(id => id, id => Enumerable.Range(0, 4).Select(t => _cluster.History(id, t)).ToList());
-        Assert.All(spans.Values.SelectMany(h => h), h => Assert.All(h, e => Assert.Equal(1, e.Attempt)));
+        // Interleaved: in the order trials started, each sweep started one before the other had started its last.
+        var order = new[] { a, b }.SelectMany(id => _cluster.Trials(id).Values.Select(t => (Sweep: id, t.Attempts, Started: t.Started!)))
+            .OrderBy(t => t.Started, StringComparer.Ordinal).ToList();
+        Assert.All(order, t => Assert.Equal(1, t.Attempts));
+        var sweepOrder = order.Select(t => t.Sweep).ToList();
+        Assert.True(sweepOrder.IndexOf(b) < sweepOrder.LastIndexOf(a), string.Join(" ", sweepOrder));
+        Assert.True(sweepOrder.IndexOf(a) < sweepOrder.LastIndexOf(b), string.Join(" ", sweepOrder));
         var sweeps = _cluster.Get("/api/sweeps").AsObject()["sweeps"]!.AsArray();
         Assert.Equal(2, sweeps.Count);
         var cluster = _cluster.Get("/api/cluster").AsObject();
@@ -148,19 +150,14 @@ public sealed class ClusterSweepTests : IDisposable
     /// <summary>A trial now running on the node with at least <paramref name="epochs"/> epochs recorded: (trial, its last epoch).</summary>
     private Tuple<int, int>? RunningOn(string id, string address, int epochs)
     {
-        foreach (var (index, trial) in Trials(id))
+        foreach (var (index, trial) in _cluster.Trials(id))
         {
-            if ((string)trial["status"]! != "running" || (string?)trial["node"] is not { } node || !node.Contains(address, StringComparison.Ordinal))
-                continue;
-            var history = _cluster.History(id, index).Where(h => h.Attempt == (int)trial["attempts"]!).ToList();
+            if (trial.Status != "running" || trial.Node is not { } node || !node.Contains(address, StringComparison.Ordinal)) continue;
+            var history = _cluster.History(id, index).Where(h => h.Attempt == trial.Attempts).ToList();
             if (history.Count >= epochs) return Tuple.Create(index, history.Max(h => h.Epoch));
         }
         return null;
     }
-
-    /// <summary>Every trial the store holds (running ones included), by number.</summary>
-    private Dictionary<int, JsonObject> Trials(string id) =>
-        _cluster.Get($"/api/sweeps/{id}/trials?format=json").AsArray().Select(r => r!.AsObject()).ToDictionary(r => (int)r["trial"]!);
 
     /// <summary>Runs the sweep in local mode (<c>reccluster sweep</c>) and returns its leaderboard rows by trial.</summary>
     private Dictionary<int, JsonObject> LocalSweep(string yaml)

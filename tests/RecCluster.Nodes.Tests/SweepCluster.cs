@@ -67,12 +67,21 @@ internal sealed class SweepCluster : IDisposable
     public JsonObject Sweep(string id) => Get($"/api/sweeps/{id}").AsObject();
 
     /// <summary>Every finished trial of the sweep (the leaderboard's rows), by trial number.</summary>
-    public Dictionary<int, JsonObject> Finished(string id) =>
-        Get($"/api/sweeps/{id}/leaderboard?top=1000&format=json").AsArray().Select(r => r!.AsObject()).ToDictionary(r => (int)r["trial"]!);
+    public Dictionary<int, FinishedTrial> Finished(string id) =>
+        Get($"/api/sweeps/{id}/leaderboard?top=1000").AsObject()["rows"]!.AsArray().Select(r => r!.AsObject()).ToDictionary(
+            r => (int)r["trial"]!["index"]!,
+            r => new FinishedTrial((int)r["trial"]!["attempts"]!, (string)r["trial"]!["node"]!, (int)r["trial"]!["best_epoch"]!,
+                (double)r["test"]!["ndcg@10"]!));
+
+    /// <summary>Every trial the store holds, running ones included, by number.</summary>
+    public Dictionary<int, StoredTrial> Trials(string id) =>
+        Get($"/api/sweeps/{id}/trials").AsObject()["trials"]!.AsArray().Select(t => t!.AsObject()).ToDictionary(
+            t => (int)t["index"]!,
+            t => new StoredTrial((string)t["status"]!, (int)t["attempts"]!, (string?)t["node"], (string?)t["started"]));
 
     /// <summary>Every recorded epoch of one trial: (attempt, epoch, node).</summary>
     public List<(int Attempt, int Epoch, string? Node)> History(string id, int trial) =>
-        [.. Get($"/api/sweeps/{id}/trials/{trial}?format=json").AsArray()
+        [.. Get($"/api/sweeps/{id}/trials/{trial}").AsObject()["epochs"]!.AsArray()
             .Select(e => ((int)e!["attempt"]!, (int)e["epoch"]!, (string?)e["node"]))];
 
     /// <summary>Polls until <paramref name="condition"/> holds; the sweep must not end first.</summary>
@@ -121,3 +130,7 @@ internal sealed class SweepCluster : IDisposable
         max_failures: 2
         """;
 }
+
+internal sealed record FinishedTrial(int Attempts, string Node, int BestEpoch, double TestNdcg);
+
+internal sealed record StoredTrial(string Status, int Attempts, string? Node, string? Started);

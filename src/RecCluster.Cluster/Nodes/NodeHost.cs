@@ -25,8 +25,11 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
 
     private readonly HeldTrials _held = new();
 
-    /// <summary>Called on a coordinator once it is Up, with the proxy to the sweep manager (the HTTP API talks to it).</summary>
-    public Action<ActorSystem, IActorRef>? ManagerReady { get; init; }
+    /// <summary>
+    /// The seam for client front ends (the HTTP API): called on a coordinator once it is Up, in every incarnation, with the
+    /// proxy to the sweep manager singleton, the ref that answers every client query.
+    /// </summary>
+    public Action<IActorRef>? OnManagerUp { get; init; }
 
     /// <summary>Runs until the node ends; cancelling <paramref name="stop"/> leaves the cluster gracefully.</summary>
     public async Task<NodeOutcome> RunAsync(CancellationToken stop)
@@ -56,7 +59,7 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
         cluster.RegisterOnMemberUp(() =>
         {
             var manager = StartSweepLayer(system);
-            if (settings.Role == NodeRole.Coordinator) ManagerReady?.Invoke(system, manager);
+            if (settings.Role == NodeRole.Coordinator) OnManagerUp?.Invoke(manager);
             events.Write(new NodeUp(self, settings.Role, settings.Slots, settings.Gpus));
         });
         cluster.JoinSeedNodes(SeedsFor(self));

@@ -65,3 +65,20 @@ public sealed record SlotReleased(IActorRef Worker, Slot Slot) : IProtocolMessag
 
 /// <summary>Coordinator → manager: the sweep is over; the manager keeps the status and stops the coordinator.</summary>
 public sealed record SweepEnded(SweepStatus Status) : IProtocolMessage;
+
+/// <summary>
+/// Client → manager: the worker slots it holds and the cluster's members; reply: <see cref="ClusterState"/>. (The manager
+/// also forwards the leaderboard's queries, <see cref="QuerySweeps"/> and the others, so one ref answers every client query.)
+/// </summary>
+public sealed record GetClusterState : IProtocolMessage;
+
+/// <summary>A worker agent's slots as the manager sees them: busy ones are granted to a trial, free ones wait for a grant.</summary>
+/// <param name="Node">The address of the worker's node.</param>
+/// <param name="Roles">The node's cluster roles (none in local mode).</param>
+public sealed record WorkerSlots(string Node, string Worker, IReadOnlyList<string> Roles, int Total, int Busy, int Free);
+
+/// <summary>A cluster member: address, roles and status (up, leaving, ...).</summary>
+public sealed record ClusterMember(string Address, IReadOnlyList<string> Roles, string Status);
+
+/// <param name="Members">The cluster's members as the manager's node sees them; empty in local mode.</param>
+public sealed record ClusterState(IReadOnlyList<WorkerSlots> Workers, IReadOnlyList<ClusterMember> Members) : IProtocolMessage;

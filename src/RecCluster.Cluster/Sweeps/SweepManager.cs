@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using Akka.Event;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
@@ -134,6 +135,39 @@ public sealed class SweepManager : ReceiveActor, IWithUnboundedStash
             foreach (var watcher in sweep.Watchers) watcher.Tell(new SweepFinished(m.Status.Summary, m.Status.State));
             sweep.Watchers.Clear();
         });
+        AnswerClients();
+    }
+
+    /// <summary>
+    /// Client queries beyond the sweeps': the leaderboard's (forwarded, so the reply goes straight to the asker) and the
+    /// cluster's state. Clients (the HTTP API) then need one ref, this manager's.
+    /// </summary>
+    private void AnswerClients()
+    {
+        Receive<QuerySweeps>(m => _leaderboard.Forward(m));
+        Receive<QueryTrials>(m => _leaderboard.Forward(m));
+        Receive<QueryTop>(m => _leaderboard.Forward(m));
+        Receive<QueryHistory>(m => _leaderboard.Forward(m));
+        Receive<QueryGroups>(m => _leaderboard.Forward(m));
+        Receive<GetClusterState>(_ => Sender.Tell(ClusterState()));
+    }
+
+    /// <summary>Slots per registered worker (busy: granted or running an attempt) and, on a cluster node, the members.</summary>
+    private ClusterState ClusterState()
+    {
+        var provider = ((ExtendedActorSystem)Context.System).Provider;
+        var members = provider is ClusterActorRefProvider
+            ? Akka.Cluster.Cluster.Get(Context.System).State.Members
+                .Select(m => new ClusterMember(m.Address.ToString(), [.. m.Roles.Order()], m.Status.ToString().ToLowerInvariant())).ToList()
+            : [];
+        var workers = _workers.Select(w =>
+        {
+            var node = (w.Key.Path.Address.HasLocalScope ? provider.DefaultAddress : w.Key.Path.Address).ToString();
+            var roles = members.FirstOrDefault(m => m.Address == node)?.Roles ?? [];
+            int total = w.Value.Slots.Count, busy = w.Value.Busy.Count;
+            return new WorkerSlots(node, w.Key.Path.ToStringWithoutAddress(), roles, total, busy, total - busy);
+        }).OrderBy(w => w.Node, StringComparer.Ordinal).ThenBy(w => w.Worker, StringComparer.Ordinal).ToList();
+        return new ClusterState(workers, members);
     }
 
     private void OnSubmit(SubmitSweep submit)

@@ -1,0 +1,316 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Akka.Actor;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using RecCluster.Cluster.Leaderboard;
+using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Config;
+using RecCluster.Core.Data;
+
+namespace RecCluster.Api;
+
+/// <summary>
+/// The coordinator's HTTP API: an ASP.NET Core minimal API whose every request is a message to one actor, the sweep manager
+/// (which answers sweep requests and <see cref="GetClusterState"/> and forwards leaderboard queries to its leaderboard). JSON
+/// with snake_case names everywhere (see <see cref="ApiJson"/>); errors are <see cref="ApiError"/> bodies.
+/// <para>
+/// It listens from <see cref="StartAsync"/> on, before the node is Up: until <see cref="Attach"/> gives it the manager's ref
+/// every endpoint answers 503. In the cluster that ref is the sweep manager singleton's proxy.
+/// </para>
+/// </summary>
+public sealed class CoordinatorApi : IAsyncDisposable
+{
+    /// <summary>Largest sweep text accepted (1 MiB); a larger body is answered 413.</summary>
+    public const long MaxBodyBytes = 1 << 20;
+
+    private const string Store = "the coordinator's store";
+    private readonly WebApplication _app;
+    private readonly TextWriter? _log;
+    private readonly TimeSpan _askTimeout;
+    private volatile IActorRef? _manager;
+
+    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout)
+    {
+        (_app, _manager, _log, _askTimeout) = (app, manager, log, askTimeout);
+        app.MapGet("/healthz", Guard(Health));
+        app.MapPost("/api/sweeps", Guard(Submit));
+        app.MapGet("/api/sweeps", Guard(List));
+        app.MapGet("/api/sweeps/{id}", Guard(Status));
+        app.MapDelete("/api/sweeps/{id}", Guard(Cancel));
+        app.MapGet("/api/sweeps/{id}/leaderboard", Guard(Leaderboard));
+        app.MapGet("/api/sweeps/{id}/trials", Guard(Trials));
+        app.MapGet("/api/sweeps/{id}/trials/{n}", Guard(History));
+        app.MapGet("/api/cluster", Guard(ClusterState));
+    }
+
+    /// <summary>Listens at <paramref name="endpoint"/> (port 0: any free port; see <see cref="Address"/>).</summary>
+    /// <param name="manager">The sweep manager, or null until <see cref="Attach"/>.</param>
+    /// <param name="log">Where unexpected failures are written (stderr in the node); null: nowhere.</param>
+    public static async Task<CoordinatorApi> StartAsync(IPEndPoint endpoint, IActorRef? manager = null, TextWriter? log = null,
+        TimeSpan? askTimeout = null, CancellationToken cancel = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            Args = [], ContentRootPath = AppContext.BaseDirectory, ApplicationName = typeof(CoordinatorApi).Assembly.GetName().Name,
+        });
+        builder.Logging.ClearProviders();   // the node's stdout carries its JSON event lines only
+        builder.Services.RemoveAll<IHostLifetime>();
+        builder.Services.AddSingleton<IHostLifetime, NoSignals>();   // the node handles SIGTERM and Ctrl+C itself
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(endpoint);
+            kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+        var app = builder.Build();
+        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10));
+        await app.StartAsync(cancel);
+        return api;
+    }
+
+    /// <summary>Where it listens, with the port it got: http://127.0.0.1:5080/.</summary>
+    public Uri Address =>
+        new(_app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+    /// <summary>From now on requests go to <paramref name="manager"/> (again after the node started a new incarnation).</summary>
+    public void Attach(IActorRef manager) => _manager = manager;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    /// <summary>Parses <c>ADDR:PORT</c> (an IPv4 address, [IPv6], or localhost; port 0 = any free port).</summary>
+    /// <exception cref="FormatException">With a message naming what is wrong.</exception>
+    public static IPEndPoint ParseEndpoint(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || colon == text.Length - 1)
+            throw new FormatException($"'{text}' is not ADDR:PORT (e.g. 127.0.0.1:5080, [::1]:5080, 0.0.0.0:5080)");
+        var (host, portText) = (text[..colon], text[(colon + 1)..]);
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > IPEndPoint.MaxPort)
+            throw new FormatException($"'{text}': the port must be a number from 0 to {IPEndPoint.MaxPort}");
+        if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return new IPEndPoint(IPAddress.Loopback, port);
+        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
+        if (!IPAddress.TryParse(host, out var address))
+            throw new FormatException($"'{text}': '{host}' is not an IP address (or localhost)");
+        return new IPEndPoint(address, port);
+    }
+
+    private async Task<IResult> Health(HttpContext http, IActorRef manager)
+    {
+        Only(http);
+        await manager.Ask<ClusterState>(new GetClusterState(), _askTimeout, http.RequestAborted);
+        return Json(200, new { Status = "ok" });
+    }
+
+    private async Task<IResult> Submit(HttpContext http, IActorRef manager)
+    {
+        Only(http, "path");
+        string path;
+        try
+        {
+            path = Path.GetFullPath(Text(http, "path") ?? "sweep.yaml");
+        }
+        catch (ArgumentException e)
+        {
+            throw new LeaderboardQueryException(LeaderboardProblem.BadParameter, "path", e.Message);
+        }
+        if (http.Request.ContentLength > MaxBodyBytes) return TooLarge();
+        string text;
+        using (var reader = new StreamReader(http.Request.Body, Encoding.UTF8))
+            text = await reader.ReadToEndAsync(http.RequestAborted);
+        // Checked here as `reccluster sweep` checks a file, so a bad text gets every problem as file:line:col and starts nothing.
+        var source = new SweepSource(path, text);
+        try
+        {
+            ExperimentLoader.LoadSweep(source);
+        }
+        catch (ConfigException e)
+        {
+            var problems = e.Errors.Select(p => p.ToString()).ToList();
+            return Json(400, new ApiError($"{problems.Count} problem(s) found; nothing was started", problems));
+        }
+        catch (Exception e) when (e is DataFormatException or IOException or UnauthorizedAccessException)
+        {
+            return Json(400, new ApiError(e.Message, [e.Message]));
+        }
+        return await manager.Ask(new SubmitSweep(source), _askTimeout, http.RequestAborted) switch
+        {
+            SweepAccepted accepted => Json(201, new SweepCreated(accepted.SweepId)),
+            SweepRejected rejected => Json(400, new ApiError(rejected.Error, rejected.Error.Split('\n', StringSplitOptions.TrimEntries))),
+            var other => throw new InvalidOperationException($"unexpected answer {other.GetType().Name}"),
+        };
+    }
+
+    private async Task<IResult> List(HttpContext http, IActorRef manager)
+    {
+        Only(http);
+        var statuses = await manager.Ask<SweepList>(new ListSweeps(), _askTimeout, http.RequestAborted);
+        var views = new List<SweepView>();
+        foreach (var status in statuses.Sweeps) views.Add(await View(manager, status, http.RequestAborted));
+        return Json(200, new SweepViews(views));
+    }
+
+    private async Task<IResult> Status(HttpContext http, IActorRef manager)
+    {
+        Only(http);
+        return await ViewOrNotFound(manager, new GetSweepStatus(Id(http)), http.RequestAborted);
+    }
+
+    private async Task<IResult> Cancel(HttpContext http, IActorRef manager)
+    {
+        Only(http);
+        return await ViewOrNotFound(manager, new CancelSweep(Id(http)), http.RequestAborted);
+    }
+
+    private async Task<IResult> ViewOrNotFound(IActorRef manager, IProtocolMessage request, CancellationToken cancel) =>
+        await manager.Ask(request, _askTimeout, cancel) switch
+        {
+            SweepStatus status => Json(200, await View(manager, status, cancel)),
+            UnknownSweep unknown => Json(404, new ApiError($"no sweep '{unknown.SweepId}' was submitted to this coordinator")),
+            var other => throw new InvalidOperationException($"unexpected answer {other.GetType().Name}"),
+        };
+
+    /// <summary>The manager's counts, with the running trials and the best one from the store.</summary>
+    private async Task<SweepView> View(IActorRef manager, SweepStatus status, CancellationToken cancel)
+    {
+        var id = status.Summary.SweepId;
+        var trials = (await manager.Ask<StoredTrials>(new QueryTrials(id), _askTimeout, cancel)).Trials;
+        // A sweep just submitted may not be recorded yet: no best trial then.
+        var sweep = (await manager.Ask<SweepRows>(new QuerySweeps(), _askTimeout, cancel)).Sweeps.FirstOrDefault(s => s.Id == id);
+        var best = sweep is null ? null
+            : (await manager.Ask<LeaderboardRows>(new QueryTop(id, sweep.ObjectiveMetric, sweep.Maximize, 1), _askTimeout, cancel)).Rows
+            .FirstOrDefault();
+        return SweepView.Of(status, trials, sweep?.ObjectiveMetric, best);
+    }
+
+    private async Task<IResult> Leaderboard(HttpContext http, IActorRef manager)
+    {
+        Only(http, "top", "metric", "group_by", "format");
+        var format = Format(http);
+        var request = new LeaderboardRequest(Id(http), Number(http, "top") ?? 10, Text(http, "metric"), Text(http, "group_by"));
+        return Report(await LeaderboardQuery.RunAsync(manager, request, Store, _askTimeout), format);
+    }
+
+    private async Task<IResult> Trials(HttpContext http, IActorRef manager)
+    {
+        Only(http, "format");
+        var format = Format(http);
+        return Report(await LeaderboardQuery.RunAsync(manager, new LeaderboardRequest(Id(http), AllTrials: true), Store, _askTimeout), format);
+    }
+
+    private async Task<IResult> History(HttpContext http, IActorRef manager)
+    {
+        Only(http, "format");
+        var format = Format(http);
+        if (!int.TryParse((string?)http.Request.RouteValues["n"], NumberStyles.None, CultureInfo.InvariantCulture, out var trial))
+            throw new LeaderboardQueryException(LeaderboardProblem.BadParameter, "n", "the trial must be a whole number");
+        return Report(await LeaderboardQuery.RunAsync(manager, new LeaderboardRequest(Id(http), Trial: trial), Store, _askTimeout), format);
+    }
+
+    private async Task<IResult> ClusterState(HttpContext http, IActorRef manager)
+    {
+        Only(http);
+        return Json(200, ClusterView.Of(await manager.Ask<ClusterState>(new GetClusterState(), _askTimeout, http.RequestAborted)));
+    }
+
+    /// <summary>json: the report itself (the store's rows); csv: the same grid `reccluster leaderboard --format csv` prints.</summary>
+    private static IResult Report(LeaderboardReport report, string format) => format == "csv"
+        ? Results.Content(report.Grid().ToString("csv"), "text/csv; charset=utf-8", Encoding.UTF8, 200)
+        : Json(200, report);
+
+    /// <summary>Runs a handler with the manager; failures become answers: bad parameters 400, unknown sweeps 404, no answer 504.</summary>
+    private RequestDelegate Guard(Func<HttpContext, IActorRef, Task<IResult>> handler) => async http =>
+    {
+        IResult result;
+        try
+        {
+            result = _manager is { } manager ? await handler(http, manager) : Json(503, new ApiError("the coordinator is not up yet"));
+        }
+        catch (LeaderboardQueryException e) when (e.Problem is LeaderboardProblem.BadParameter)
+        {
+            result = Json(400, new ApiError($"{e.Parameter}: {e.Message}", Parameter: e.Parameter));
+        }
+        catch (LeaderboardQueryException e)
+        {
+            result = Json(404, new ApiError(e.Message));
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            result = TooLarge();
+        }
+        catch (AskTimeoutException)
+        {
+            result = Json(504, new ApiError("the sweep manager did not answer in time"));
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return;   // the client went away
+        }
+        catch (Exception e)
+        {
+            _log?.WriteLine($"http: {http.Request.Method} {http.Request.Path} failed: {e}");
+            result = Json(500, new ApiError($"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]}"));
+        }
+        await result.ExecuteAsync(http);
+    };
+
+    private static IResult TooLarge() => Json(413, new ApiError($"the request body is larger than {MaxBodyBytes} bytes"));
+
+    private static IResult Json(int status, object value) =>
+        Results.Content(JsonSerializer.Serialize(value, value.GetType(), ApiJson.Options), "application/json; charset=utf-8", Encoding.UTF8,
+            status);
+
+    private static string Id(HttpContext http) => (string)http.Request.RouteValues["id"]!;
+
+    /// <summary>A misspelt query parameter is an error, not silently the default.</summary>
+    private static void Only(HttpContext http, params string[] allowed)
+    {
+        foreach (var key in http.Request.Query.Keys)
+            if (!allowed.Contains(key))
+                throw new LeaderboardQueryException(LeaderboardProblem.BadParameter, key,
+                    allowed.Length == 0 ? "this endpoint takes no query parameters"
+                        : $"unknown parameter; expected {string.Join(", ", allowed)}");
+    }
+
+    private static string? Text(HttpContext http, string name) => http.Request.Query[name] switch
+    {
+        [] => null,
+        [{ } one] => one,
+        _ => throw new LeaderboardQueryException(LeaderboardProblem.BadParameter, name, "given more than once"),
+    };
+
+    private static int? Number(HttpContext http, string name) => Text(http, name) switch
+    {
+        null => null,
+        var text when int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) => n,
+        var text => throw new LeaderboardQueryException(LeaderboardProblem.BadParameter, name, $"'{text}' is not a whole number"),
+    };
+
+    private static string Format(HttpContext http) => Text(http, "format") switch
+    {
+        null => "json",
+        var f when LeaderboardGrid.Formats.Contains(f) => f,
+        var f => throw new LeaderboardQueryException(LeaderboardProblem.BadParameter, "format", $"'{f}' is not json or csv"),
+    };
+
+    private sealed class NoSignals : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
