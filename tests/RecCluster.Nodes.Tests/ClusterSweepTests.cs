@@ -32,18 +32,18 @@ public sealed class ClusterSweepTests : IDisposable
         Assert.Equal(("finished", 4, 4), ((string)end["state"]!, (int)end["trials"]!, (int)end["completed"]!));
         var rows = _cluster.Finished(id);
         Assert.Equal([0, 1, 2, 3], rows.Keys.Order());
-        // Both workers ran trials.
-        Assert.Contains(rows.Values, r => r.Node.Contains(victimAddress, StringComparison.Ordinal));
         Assert.Equal(2, rows[trial].Attempts);
         Assert.Contains(survivorAddress, rows[trial].Node, StringComparison.Ordinal);
 
         var history = _cluster.History(id, trial);
         var first = history.Where(h => h.Attempt == 1).ToList();
         var second = history.Where(h => h.Attempt == 2).ToList();
+        // Both workers ran it: the first attempt on the victim, the second on the survivor.
         Assert.All(first, h => Assert.Contains(victimAddress, h.Node!, StringComparison.Ordinal));
         Assert.All(second, h => Assert.Contains(survivorAddress, h.Node!, StringComparison.Ordinal));
-        // The second attempt went on after the checkpoint of an epoch the first one finished; it did not start over.
-        Assert.InRange(second.Min(h => h.Epoch), before + 1, first.Max(h => h.Epoch) + 1);
+        // The second attempt went on after the checkpoint of an epoch the first one finished; it did not start over. (The
+        // first attempt may have checkpointed an epoch whose report died with its worker: the second starts after that one.)
+        Assert.True(second.Min(h => h.Epoch) > before, $"attempt 2 started at epoch {second.Min(h => h.Epoch)}, before {before}");
         Assert.Equal(history.Count, history.Distinct().Count());
 
         // The same file in local mode: the same trials with the same metrics, the interrupted one included.
@@ -107,8 +107,9 @@ public sealed class ClusterSweepTests : IDisposable
         Assert.Equal("down", (string)downed["previous"]!);
         var firstAttempt = _cluster.History(id, trial).Where(h => h.Attempt == 1).ToList();
         frozen.Thaw();
-        // Thawed, it finds itself downed and exits (its trial with it); whatever it still sent is not recorded.
-        Assert.NotEqual(0, frozen.WaitForExit());
+        // Thawed, it finds its cluster gone and joins again as a new member (or, downed, exits): the attempt it still holds is
+        // refused and stopped, and whatever it still sends about it is not recorded.
+        frozen.WaitFor("rejoining", e => (string?)e["event"] == "rejoining");
 
         var end = _cluster.WaitForEnd(id);
         Assert.Equal(("finished", 4), ((string)end["state"]!, (int)end["completed"]!));

@@ -80,9 +80,14 @@ internal sealed class SweepCluster : IDisposable
             t => new StoredTrial((string)t["status"]!, (int)t["attempts"]!, (string?)t["node"], (string?)t["started"]));
 
     /// <summary>Every recorded epoch of one trial: (attempt, epoch, node).</summary>
-    public List<(int Attempt, int Epoch, string? Node)> History(string id, int trial) =>
-        [.. Get($"/api/sweeps/{id}/trials/{trial}").AsObject()["epochs"]!.AsArray()
-            .Select(e => ((int)e!["attempt"]!, (int)e["epoch"]!, (string?)e["node"]))];
+    public List<(int Attempt, int Epoch, string? Node)> History(string id, int trial)
+    {
+        using var response = _http.GetAsync(new Uri(Api, $"/api/sweeps/{id}/trials/{trial}")).Result;
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return [];   // no epoch recorded yet
+        var body = response.Content.ReadAsStringAsync().Result;
+        Assert.True(response.IsSuccessStatusCode, body);
+        return [.. JsonNode.Parse(body)!.AsObject()["epochs"]!.AsArray().Select(e => ((int)e!["attempt"]!, (int)e["epoch"]!, (string?)e["node"]))];
+    }
 
     /// <summary>Polls until <paramref name="condition"/> holds; the sweep must not end first.</summary>
     public T WaitUntil<T>(string what, Func<T?> condition, TimeSpan? patience = null) where T : class

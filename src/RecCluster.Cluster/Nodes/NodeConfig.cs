@@ -8,16 +8,16 @@ namespace RecCluster.Cluster.Nodes;
 public sealed class NodeConfigException(string message) : Exception(message);
 
 /// <summary>
-/// The HOCON a node runs with, layered lowest first: Akka's defaults, the shipped <c>cluster-config</c> files shared by
-/// every role, the role's file, the user's --config file, then the flags. Seeds are taken out of the HOCON: the node
-/// joins them itself once its port is bound.
+/// The HOCON a node runs with, layered lowest first: Akka's defaults, the protocol's serialization bindings (embedded, see
+/// <see cref="ClusterConfigs"/>), the shipped <c>cluster-config</c> files shared by every role, the role's file, the user's
+/// --config file, then the flags. Seeds are taken out of the HOCON: the node joins them itself once its port is bound.
 /// </summary>
 /// <param name="RejoinAfter">Workers only: how long without a reachable coordinator before rejoining.</param>
 public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, TimeSpan? RejoinAfter)
 {
     public const string SystemName = "reccluster";
 
-    /// <summary>Shipped files every role loads, lowest first (the protocol's serialization bindings go here).</summary>
+    /// <summary>Shipped files every role loads, lowest first.</summary>
     private static readonly string[] SharedFiles = ["common.conf"];
 
     public static string ShippedFolder => Path.Combine(AppContext.BaseDirectory, "cluster-config");
@@ -26,7 +26,7 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
     {
         var config = SharedFiles.Append($"{settings.Role.Name()}.conf")
             .Select(name => Parse(Path.Combine(folder, name)))
-            .Aggregate(Config.Empty, (lower, upper) => upper.WithFallback(lower));
+            .Aggregate(ClusterConfigs.Serialization, (lower, upper) => upper.WithFallback(lower));
         if (settings.ConfigFile is { } user) config = Parse(user).WithFallback(config);
         config = Flags(settings).WithFallback(config);
 
