@@ -119,7 +119,7 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
         var csv = await _server.Http.GetAsync($"/api/sweeps/{id}/leaderboard?top=3&format=csv");
         Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
         Assert.Equal(expected.Grid().ToString("csv"), await csv.Content.ReadAsStringAsync());
-        Assert.StartsWith("trial,model,status,best_epoch,epochs_run,params,valid:ndcg@10,test:ndcg@10\n8,sasrec,completed,3,3,",
+        Assert.StartsWith("trial,model,status,best_epoch,epochs_run,attempts,node,params,valid:ndcg@10,test:ndcg@10\n8,sasrec,completed,3,3,1,",
             expected.Grid().ToString("csv"));
 
         var groups = Store<TrialGroups>(new QueryGroups(id, "hidden_size", "test:ndcg@10")).Groups;
