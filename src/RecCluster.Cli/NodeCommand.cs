@@ -4,6 +4,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Akka.Remote;
 using RecCluster.Api;
+using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Nodes;
 
 namespace RecCluster.Cli;
@@ -44,7 +45,8 @@ public static class NodeCommand
         var common = Common("4053, from cluster-config/coordinator.conf", "the coordinator itself");
         var command = new Command("coordinator",
             "Run the coordinator node: the cluster's seed by default; it will host the sweep manager.");
-        foreach (var option in new Option[] { state, http, common.Host, common.Port, common.Seeds, common.Config })
+        var store = StoreOption.Create();
+        foreach (var option in new Option[] { state, store, http, common.Host, common.Port, common.Seeds, common.Config })
             command.Options.Add(option);
         IPEndPoint? endpoint = null;
         command.SetAction(parse => Guarded(parse, () =>
@@ -62,8 +64,12 @@ public static class NodeCommand
             }
             var folder = parse.GetValue(state)?.FullName ?? Env("RECCLUSTER_STATE")
                 ?? throw new UsageException("the coordinator needs a state folder: --state DIR (or RECCLUSTER_STATE)");
-            return Settings(parse, common, NodeRole.Coordinator, slots: 0, gpus: 0, Path.GetFullPath(folder));
-        }, (stderr, settings) => stderr.WriteLine($"coordinator: state in {settings.Directory}"), () => endpoint));
+            var settings = Settings(parse, common, NodeRole.Coordinator, slots: 0, gpus: 0, Path.GetFullPath(folder));
+            // The leaderboard (the sweeps' one source of truth) in PostgreSQL lets a coordinator on another machine take over.
+            return StoreOption.Location(parse, store, new DirectoryInfo(folder)) is StoreLocation.Postgres postgres
+                ? settings with { Store = postgres } : settings;
+        }, (stderr, settings) => stderr.WriteLine($"coordinator: state in {settings.Directory}" +
+            (settings.Store is { } db ? $", leaderboard in {db}" : "")), () => endpoint));
         return command;
     }
 
