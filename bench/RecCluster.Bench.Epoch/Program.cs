@@ -15,6 +15,7 @@ string configPath = args.Length > 0 ? args[0] : "experiments/sasrec-paper-ml100k
 int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
 int threads = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1;
 TorchRuntime.SetThreads(threads);
+TorchRuntime.KeepFreedMemory();   // as a trial does
 
 var config = ExperimentLoader.LoadTrial(configPath);
 var p = config.Models.Single().Parameters;

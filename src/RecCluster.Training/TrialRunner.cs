@@ -59,6 +59,7 @@ public static class TrialRunner
         var model = config.Models.Single();
         var p = model.Parameters;
         TorchRuntime.SetThreads(options.Threads);
+        TorchRuntime.KeepFreedMemory();
         int seed = (int)p.GetInt("sample_seed");
         TorchRuntime.Seed(seed);
         var device = TorchRuntime.ResolveDevice(p.GetString("device"));
