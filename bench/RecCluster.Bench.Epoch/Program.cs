@@ -8,9 +8,10 @@ using RecCluster.Training.Torch;
 using static TorchSharp.torch;
 
 // Where one training epoch's time goes, phase by phase, for a train config (default: the paper settings on ml-100k):
-//   dotnet run -c Release --project bench/RecCluster.Bench.Epoch -- [CONFIG] [EPOCHS] [THREADS]
+//   dotnet run -c Release --project bench/RecCluster.Bench.Epoch -- [CONFIG] [EPOCHS] [THREADS] [MICRO_BATCH_SIZE]
 // Each phase is timed with a stopwatch around synchronous CPU work (torch runs an operation on the calling thread
 // when it has one thread), and the process's CPU time is read per epoch. Epoch 1 is warm-up and not summarised.
+TorchRuntime.PrepareProcess();   // as the CLI does, before libtorch loads
 string configPath = args.Length > 0 ? args[0] : "experiments/sasrec-paper-ml100k.yaml";
 int epochs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 4;
 int threads = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1;
@@ -27,6 +28,7 @@ using var model = new SasRec(data.ItemCount, p, new ItemSideTensors(null, null, 
 int maxLength = model.MaxSequenceLength;
 var users = trainingUsers.Where(u => data.TrainItems(u).Length >= 2).ToArray();
 int batchSize = (int)p.GetInt("batch_size"), window = (int)p.GetInt("length_bucket_window");
+int passSize = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : (int)p.GetInt("micro_batch_size");
 var sampler = NegativeSampler.Create(SampleStrategy.Uniform, trainCounts);
 using var optimizer = new AdamOptimizer(model.parameters(), p.GetDouble("learning_rate"), p.GetDouble("adam_beta1"), p.GetDouble("adam_beta2"));
 string[] phases = ["rows", "negatives", "zero_grad", "forward", "backward", "step", "item", "dispose"];
@@ -48,26 +50,30 @@ for (int epoch = 1; epoch <= epochs; epoch++)
     {
         var clock = Stopwatch.StartNew();
         void Lap(int phase) { totals[epoch, phase] += clock.Elapsed.TotalSeconds; clock.Restart(); }
-        var scope = NewDisposeScope();
-        var rows = SequenceBatches.Training(data, batchUsers, maxLength, CPU);
-        Lap(0);
-        var negatives = sampler.Sample(data, batchUsers, rows, model.NegativesPerPositive, random, CPU);
-        Lap(1);
         optimizer.ZeroGrad();
         Lap(2);
-        var loss = model.Loss(new TrainingBatch(rows.Inputs, rows.Targets, negatives));
-        Lap(3);
-        loss.backward();
-        Lap(4);
+        foreach (var pass in SequenceBatches.Passes(data, batchUsers, passSize))
+        {
+            clock.Restart();
+            var scope = NewDisposeScope();
+            var rows = SequenceBatches.Training(data, pass, maxLength, CPU);
+            Lap(0);
+            var negatives = sampler.Sample(data, pass, rows, model.NegativesPerPositive, random, CPU);
+            Lap(1);
+            var loss = model.Loss(new TrainingBatch(rows.Inputs, rows.Targets, negatives));
+            Lap(3);
+            loss.backward();
+            Lap(4);
+            _ = loss.item<float>();
+            Lap(6);
+            cells[epoch] += rows.Inputs.numel();
+            positions[epoch] += rows.Positions;
+            clock.Restart();
+            scope.Dispose();
+            Lap(7);
+        }
         optimizer.Step();
         Lap(5);
-        _ = loss.item<float>();
-        Lap(6);
-        cells[epoch] += rows.Inputs.numel();
-        positions[epoch] += rows.Positions;
-        clock.Restart();
-        scope.Dispose();
-        Lap(7);
     }
     epochWall[epoch] = wall.Elapsed.TotalSeconds;
     process.Refresh();
@@ -79,7 +85,7 @@ if (epochs >= 2)
 {
     int n = epochs - 1;
     double wallMean = Enumerable.Range(2, n).Average(e => epochWall[e]);
-    Console.WriteLine($"\nmean over epochs 2..{epochs} (torch threads {get_num_threads()}): wall {wallMean:F3} s/epoch, " +
+    Console.WriteLine($"\nmean over epochs 2..{epochs} (torch threads {get_num_threads()}, micro_batch_size {passSize}): wall {wallMean:F3} s/epoch, " +
         $"cpu {Enumerable.Range(2, n).Average(e => epochCpu[e]):F3} s/epoch, padded cells {Enumerable.Range(2, n).Average(e => (double)cells[e]):F0}");
     Console.WriteLine("| phase | s/epoch | share |\n|---|---|---|");
     for (int i = 0; i < phases.Length; i++)
