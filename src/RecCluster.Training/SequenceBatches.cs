@@ -70,6 +70,21 @@ public static class SequenceBatches
         return batches;
     }
 
+    /// <summary>
+    /// A batch's users sorted by training length (ties in batch order) and cut into passes of at most
+    /// <paramref name="passSize"/> users (0: the whole batch in one pass). Each pass is padded only to its own longest
+    /// row, so a batch that mixes short and long histories computes little padding; the model's output for a row does not
+    /// depend on how much padding its pass needs, so the passes' gradients add up to the whole batch's.
+    /// </summary>
+    public static List<int[]> Passes(SequenceDataset data, int[] batch, int passSize)
+    {
+        if (passSize <= 0 || passSize >= batch.Length) return [batch];
+        var sorted = batch.OrderBy(u => data.TrainItems(u).Length).ToArray();
+        var passes = new List<int[]>();
+        for (int start = 0; start < sorted.Length; start += passSize) passes.Add(sorted[start..Math.Min(start + passSize, sorted.Length)]);
+        return passes;
+    }
+
     /// <summary>Each user's history before a split's target (most recent <paramref name="maxLength"/>), with lengths.</summary>
     public static (Tensor Inputs, Tensor Lengths) History(SequenceDataset data, ReadOnlySpan<int> users, Split split, int maxLength, Device device)
     {

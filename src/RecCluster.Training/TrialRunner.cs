@@ -59,6 +59,7 @@ public static class TrialRunner
         var model = config.Models.Single();
         var p = model.Parameters;
         TorchRuntime.SetThreads(options.Threads);
+        TorchRuntime.KeepFreedMemory();
         int seed = (int)p.GetInt("sample_seed");
         TorchRuntime.Seed(seed);
         var device = TorchRuntime.ResolveDevice(p.GetString("device"));
@@ -101,7 +102,7 @@ public static class TrialRunner
         var users = trainingUsers.Where(u => data.TrainItems(u).Length >= 2).ToArray();
         if (users.Length == 0) throw new InvalidOperationException("no training user has two or more training items");
         int epochs = (int)p.GetInt("n_epochs"), batchSize = (int)p.GetInt("batch_size"), window = (int)p.GetInt("length_bucket_window");
-        int evalStep = (int)p.GetInt("eval_step"), patience = (int)p.GetInt("early_stopping_step");
+        int evalStep = (int)p.GetInt("eval_step"), patience = (int)p.GetInt("early_stopping_step"), passSize = (int)p.GetInt("micro_batch_size");
         var sampler = model.NegativesPerPositive > 0
             ? NegativeSampler.Create(Enum.Parse<SampleStrategy>(p.GetString("sample_strategy"), ignoreCase: true), trainCounts)
             : null;
@@ -132,23 +133,25 @@ public static class TrialRunner
             random.Shuffle(users);
             var epochBatches = SequenceBatches.Batches(data, users, batchSize, window, random);
             int batches = epochBatches.Count;
-            // Every target position weighs the same whatever its batch: a batch's mean loss is scaled by its share of
-            // the epoch's positions (relative to an average batch).
+            // Every target position weighs the same whatever its batch: a pass's mean loss is scaled by its share of
+            // the epoch's positions (relative to an average batch); a batch's passes add their gradients before its step.
             double positionsPerBatch = (double)epochPositions / batches;
             model.train();
             double lossSum = 0;
             for (int b = 0; b < batches; b++)
             {
-                using var scope = NewDisposeScope();
-                var batchUsers = epochBatches[b];
-                var rows = SequenceBatches.Training(data, batchUsers, maxLength, device);
-                var negatives = sampler?.Sample(data, batchUsers, rows, model.NegativesPerPositive, random, device);
                 optimizer.ZeroGrad();
-                var loss = model.Loss(new TrainingBatch(rows.Inputs, rows.Targets, negatives));
-                using var weight = (rows.Positions / positionsPerBatch).ToScalar();
-                loss.mul(weight).backward();
+                foreach (var pass in SequenceBatches.Passes(data, epochBatches[b], passSize))
+                {
+                    using var scope = NewDisposeScope();
+                    var rows = SequenceBatches.Training(data, pass, maxLength, device);
+                    var negatives = sampler?.Sample(data, pass, rows, model.NegativesPerPositive, random, device);
+                    var loss = model.Loss(new TrainingBatch(rows.Inputs, rows.Targets, negatives));
+                    using var weight = (rows.Positions / positionsPerBatch).ToScalar();
+                    loss.mul(weight).backward();
+                    lossSum += loss.item<float>() * rows.Positions;
+                }
                 optimizer.Step();
-                lossSum += loss.item<float>() * rows.Positions;
                 observer.BatchCompleted(epoch, b + 1, batches);
             }
 

@@ -168,7 +168,7 @@ public class ConfigTests : IDisposable
             "learning_rate", "attn_dropout_prob", "hidden_act", "hidden_dropout_prob", "n_heads", "n_layers", "layer_norm_eps",
             "initializer_range", "mask_rate", "loss_type", "max_seq_length", "sample_strategy", "append_item_features",
             "append_item_embeddings", "use_candidate_embeddings", "sample_seed", "sample_ratio", "eval_step", "early_stopping_step",
-            "optimizer", "weight_decay", "adam_beta1", "adam_beta2", "length_bucket_window", "initializer"];
+            "optimizer", "weight_decay", "adam_beta1", "adam_beta2", "length_bucket_window", "micro_batch_size", "initializer"];
         Assert.Equal(listed.Order(), ModelCatalog.ParamsOf(ModelCatalog.SasRec).Select(s => s.Name).Order());
     }
 

@@ -1,5 +1,6 @@
 using RecCluster.Core.Config;
 using RecCluster.Core.Data;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RecCluster.Training.Tests;
@@ -80,5 +81,48 @@ public class BatchingTests
         }
         Assert.Equal(drawn.Length, next);
         Assert.All(drawn, d => Assert.InRange(d, 1, 60));
+    }
+
+    [Fact]
+    public void Passes_sort_a_batch_by_length_and_keep_every_user_once()
+    {
+        var data = Users(40);
+        var batch = Enumerable.Range(0, 40).ToArray();
+        var passes = SequenceBatches.Passes(data, batch, 16);
+        Assert.Equal([16, 16, 8], passes.Select(p => p.Length));
+        Assert.Equal(batch, passes.SelectMany(p => p).Order());
+        var lengths = passes.SelectMany(p => p).Select(u => data.TrainItems(u).Length).ToArray();
+        Assert.Equal(lengths.Order(), lengths);
+        Assert.Single(SequenceBatches.Passes(data, batch, 0));
+    }
+
+    [Fact]
+    public void A_batch_trained_in_passes_gets_the_gradient_of_the_whole_batch()
+    {
+        // Padded keys are hidden from attention and positions count back from the most recent item, so a row's loss does
+        // not depend on how wide its pass is: the passes' position-weighted gradients add up to the whole batch's.
+        var data = Users(24, items: 40);
+        var batch = Enumerable.Range(0, 24).ToArray();
+        TorchRuntime.Seed(2);
+        var p = Trials.Params("sasrec", [("hidden_size", 16L), ("n_heads", 2L), ("max_seq_length", 20L), ("loss_type", "CE"),
+            ("hidden_dropout_prob", 0.0), ("attn_dropout_prob", 0.0)]);
+        using var model = new Models.SasRec(data.ItemCount, p, new Models.ItemSideTensors(null, null, 0, null));
+        model.train();
+        Tensor[] Gradient(int passSize)
+        {
+            foreach (var parameter in model.parameters()) parameter.grad = null;
+            foreach (var pass in SequenceBatches.Passes(data, batch, passSize))
+            {
+                var rows = SequenceBatches.Training(data, pass, 20, CPU);
+                using var positions = ((double)rows.Positions).ToScalar();
+                model.Loss(new Models.TrainingBatch(rows.Inputs, rows.Targets, null)).mul(positions).backward();
+            }
+            return [.. model.parameters().Select(parameter => parameter.grad!.clone())];
+        }
+        var whole = Gradient(0);
+        var passes = Gradient(5);
+        Assert.True(SequenceBatches.Passes(data, batch, 0)[0].Length == 24 && SequenceBatches.Passes(data, batch, 5).Count == 5);
+        for (int i = 0; i < whole.Length; i++)
+            Assert.True(whole[i].allclose(passes[i], rtol: 1e-4, atol: 1e-5), $"parameter {i}: the passes' gradient differs");
     }
 }

@@ -87,7 +87,7 @@ public class TrainerTests
         { "hidden_act", "relu" }, { "hidden_act", "swish" }, { "hidden_act", "tanh" }, { "hidden_act", "sigmoid" },
         { "hidden_dropout_prob", 0.6 }, { "n_heads", 4L }, { "n_layers", 1L }, { "layer_norm_eps", 0.5 },
         { "initializer", "normal" }, { "mask_rate", 0.4 }, { "weight_decay", 0.1 }, { "adam_beta1", 0.5 }, { "adam_beta2", 0.9 },
-        { "length_bucket_window", 1L }, { "loss_type", "BPR" }, { "loss_type", "BCE" },
+        { "length_bucket_window", 1L }, { "micro_batch_size", 8L }, { "loss_type", "BPR" }, { "loss_type", "BCE" },
         { "negative_samples_count", 5L }, { "max_seq_length", 3L }, { "use_candidate_embeddings", true },
         { "batch_size", 16L }, { "sample_ratio", 0.5 }, { "sample_seed", 3L }, { "n_epochs", 2L },
     };

@@ -30,6 +30,10 @@ public static class ModelCatalog
         new("length_bucket_window", ParamKind.Int, 4L,
             "1: every batch is a random set of users; N > 1: users are sorted by length within windows of N batches (less padding).",
             1, 1 << 20),
+        new("micro_batch_size", ParamKind.Int, 32L,
+            "Users per forward/backward pass: a batch's users are sorted by length and cut into passes of this many, each padded " +
+            "only to its own longest history; their gradients add up to the batch's before its one optimizer step (0: one pass).",
+            0, 1 << 20),
         new("eval_step", ParamKind.Int, 1L, "Evaluate on validation every N epochs.", 1, 100_000),
         new("early_stopping_step", ParamKind.Int, 10L, "Stop after N evaluations without improvement of the objective (0: never).", 0, 100_000),
     ];

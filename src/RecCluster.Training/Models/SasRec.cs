@@ -135,22 +135,24 @@ public sealed class SasRec : SequentialRecommender
     {
         var keep = real.unsqueeze(-1).to_type(ScalarType.Float32);
         var x = _embeddingDropout.forward(InputEmbeddings(inputs)) * keep;
-        var allowed = AttentionMask(real);
-        foreach (var block in _blocks) x = block.Forward(x, allowed, keep);
+        var bias = AttentionBias(real);
+        foreach (var block in _blocks) x = block.Forward(x, bias, keep);
         return _finalNorm.forward(x);
     }
 
     /// <summary>
-    /// B x 1 x L x L, true where a query may attend to a key: earlier or same positions holding an item. A padded query
-    /// attends to itself only (its output is zeroed), so no softmax row is empty; the mask also keeps a row's output
-    /// independent of how much padding its batch needed.
+    /// B x 1 x L x L, added to the attention scores: 0 where a query may attend to a key (earlier or same positions
+    /// holding an item), -inf elsewhere. A padded query attends to itself only (its output is zeroed), so no softmax row is
+    /// empty; hiding padded keys keeps a row's output independent of how much padding its batch needed (which is what lets
+    /// a batch train in passes of similar lengths). Built once per forward pass and shared by the blocks.
     /// </summary>
-    private static Tensor AttentionMask(Tensor real)
+    private static Tensor AttentionBias(Tensor real)
     {
         long width = real.shape[1];
         var causal = ones(width, width, dtype: ScalarType.Bool, device: real.device).tril();
         var self = eye(width, dtype: ScalarType.Bool, device: real.device);
-        return real.unsqueeze(1).logical_or(self.unsqueeze(0)).logical_and(causal.unsqueeze(0)).unsqueeze(1);
+        var blocked = real.unsqueeze(1).logical_or(self.unsqueeze(0)).logical_and(causal.unsqueeze(0)).logical_not().unsqueeze(1);
+        return zeros(blocked.shape, device: real.device).masked_fill_(blocked, Held.Of(double.NegativeInfinity));
     }
 
     public override Tensor Loss(TrainingBatch batch)
@@ -214,17 +216,17 @@ public sealed class SasRecBlock : nn.Module
         RegisterComponents();
     }
 
-    /// <param name="allowed">B x 1 x L x L attention mask (true: may attend).</param>
+    /// <param name="bias">B x 1 x L x L, added to the attention scores (0: may attend, -inf: may not).</param>
     /// <param name="keep">B x L x 1, 1 at positions holding an item.</param>
-    public Tensor Forward(Tensor x, Tensor allowed, Tensor keep)
+    public Tensor Forward(Tensor x, Tensor bias, Tensor keep)
     {
         long b = x.shape[0], l = x.shape[1], h = x.shape[2];
         var normalized = _attentionNorm.forward(x);
         var q = _query.forward(normalized).view(b, l, _heads, h / _heads).transpose(1, 2);
         var kv = _keyValue.forward(x).view(b, l, 2, _heads, h / _heads).permute(2, 0, 3, 1, 4);
         var attended = training && _attentionDropout > 0
-            ? DroppedAttention(q, kv[0], kv[1], allowed)
-            : F.scaled_dot_product_attention(q, kv[0], kv[1], attn_mask: allowed);
+            ? DroppedAttention(q, kv[0], kv[1], bias)
+            : F.scaled_dot_product_attention(q, kv[0], kv[1], attn_mask: bias);
         x = _feedForwardNorm.forward(normalized.Plus(_output.forward(attended.transpose(1, 2).reshape(b, l, h))));
         var feedForward = _dropout.forward(_outer.forward(_dropout.forward(_activation(_inner.forward(x)))));
         return x.Plus(feedForward) * keep;
@@ -232,12 +234,13 @@ public sealed class SasRecBlock : nn.Module
 
     /// <summary>
     /// Masked attention with dropout on the attention weights. The fused kernel cannot apply dropout on CPU
-    /// without falling back to a slower path than this explicit one (measured in bench/).
+    /// without falling back to a slower path than this explicit one (measured in bench/). The 1/sqrt(d) scale goes on
+    /// the queries (B x L x d) and the mask is added in place, so that only softmax and dropout pass over the
+    /// B x L x L scores besides the two products.
     /// </summary>
-    private Tensor DroppedAttention(Tensor q, Tensor k, Tensor v, Tensor allowed)
+    private Tensor DroppedAttention(Tensor q, Tensor k, Tensor v, Tensor bias)
     {
-        var scores = q.matmul(k.transpose(-2, -1)).mul_(Held.Of(1 / Math.Sqrt(q.shape[3])))
-            .masked_fill_(allowed.logical_not(), Held.Of(double.NegativeInfinity));
+        var scores = q.mul(Held.Of(1 / Math.Sqrt(q.shape[3]))).matmul(k.transpose(-2, -1)).add_(bias, Held.One);
         return _attentionDropoutLayer.forward(scores.softmax(-1)).matmul(v);
     }
 }
