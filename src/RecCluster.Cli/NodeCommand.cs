@@ -6,6 +6,7 @@ using Akka.Remote;
 using RecCluster.Api;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Nodes;
+using RecCluster.Cluster.Workers;
 
 namespace RecCluster.Cli;
 
@@ -87,13 +88,20 @@ public static class NodeCommand
         {
             Description = "Checkpoint storage, a folder all nodes share (env RECCLUSTER_STORAGE; default ./reccluster-storage).",
         };
+        var simulate = new Option<int?>("--simulate-epoch-ms")
+        {
+            Description = "For benchmarks and demos: trials are simulated, nothing is trained; each runs its n_epochs, one every MS " +
+                "milliseconds, with a score derived from its hyperparameters (env RECCLUSTER_SIMULATE_EPOCH_MS; default: real trials).",
+        };
         slots.InRange(1, "--slots must be at least 1");
+        simulate.InRange(0, "--simulate-epoch-ms must be 0 or more");
         gpus.InRange(0, "--gpus must be 0 or more");
         var common = Common("0 = any free port, from cluster-config/worker.conf", "required unless --config sets akka.cluster.seed-nodes");
         var command = new Command("worker", "Run a worker node: joins the coordinator through the seeds and offers its slots.");
-        foreach (var option in new Option[] { slots, gpus, storage, common.Host, common.Port, common.Seeds, common.Config })
+        foreach (var option in new Option[] { slots, gpus, storage, simulate, common.Host, common.Port, common.Seeds, common.Config })
             command.Options.Add(option);
         string gpuSource = "";
+        int? simulateMs = null;
         command.SetAction(parse => Guarded(parse, () =>
         {
             int? gpuCount = parse.GetValue(gpus) ?? Number("RECCLUSTER_GPUS", 0, int.MaxValue);
@@ -102,9 +110,13 @@ public static class NodeCommand
             int slotCount = parse.GetValue(slots) ?? Number("RECCLUSTER_SLOTS", 1, int.MaxValue)
                 ?? (gpuCount > 0 ? gpuCount.Value : Environment.ProcessorCount);
             var folder = parse.GetValue(storage)?.FullName ?? Env("RECCLUSTER_STORAGE") ?? "reccluster-storage";
+            simulateMs = parse.GetValue(simulate) ?? Number("RECCLUSTER_SIMULATE_EPOCH_MS", 0, int.MaxValue);
             return Settings(parse, common, NodeRole.Worker, slotCount, gpuCount.Value, Path.GetFullPath(folder));
         }, (stderr, settings) =>
-            stderr.WriteLine($"worker: {settings.Slots} slot(s), {settings.Gpus} GPU(s) ({gpuSource}), storage in {settings.Directory}")));
+        {
+            stderr.WriteLine($"worker: {settings.Slots} slot(s), {settings.Gpus} GPU(s) ({gpuSource}), storage in {settings.Directory}");
+            if (simulateMs is { } ms) stderr.WriteLine($"worker: SIMULATED trials, one epoch every {ms} ms; nothing is trained");
+        }, launcher: () => simulateMs is { } ms ? SimulatedTrialPlan.Launcher(TimeSpan.FromMilliseconds(ms)) : null));
         return command;
     }
 
@@ -144,8 +156,9 @@ public static class NodeCommand
 
     /// <summary>Resolves the settings, prints where things live, runs the node until it ends and maps how it ended.</summary>
     /// <param name="http">Where the HTTP API listens (resolved with the settings), or null.</param>
+    /// <param name="launcher">What starts a worker's trials (resolved with the settings), or null for trial processes.</param>
     private static int Guarded(ParseResult parse, Func<NodeSettings> resolve, Action<TextWriter, NodeSettings> describe,
-        Func<IPEndPoint?>? http = null)
+        Func<IPEndPoint?>? http = null, Func<ITrialLauncher?>? launcher = null)
     {
         var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         return Errors.Guard(stderr, () =>
@@ -163,16 +176,17 @@ public static class NodeCommand
             }
             Directory.CreateDirectory(settings.Directory);
             describe(stderr, settings);
-            return Run(settings, config, http?.Invoke(), stdout, stderr);
+            return Run(settings, config, http?.Invoke(), launcher?.Invoke(), stdout, stderr);
         });
     }
 
-    private static int Run(NodeSettings settings, NodeConfig config, IPEndPoint? http, TextWriter stdout, TextWriter stderr)
+    private static int Run(NodeSettings settings, NodeConfig config, IPEndPoint? http, ITrialLauncher? launcher, TextWriter stdout,
+        TextWriter stderr)
     {
         var api = http is null ? null : StartApi(http, stderr);
         try
         {
-            return Run(settings, config, api, stdout, stderr);
+            return Run(settings, config, api, launcher, stdout, stderr);
         }
         finally
         {
@@ -196,7 +210,8 @@ public static class NodeCommand
         return api;
     }
 
-    private static int Run(NodeSettings settings, NodeConfig config, CoordinatorApi? api, TextWriter stdout, TextWriter stderr)
+    private static int Run(NodeSettings settings, NodeConfig config, CoordinatorApi? api, ITrialLauncher? launcher, TextWriter stdout,
+        TextWriter stderr)
     {
         // Not disposed: a signal's handler can still run after the node ended (the runtime's own SIGTERM handling may stop the
         // actor system first), and cancelling a disposed source would crash the exit.
@@ -214,7 +229,7 @@ public static class NodeCommand
         NodeOutcome outcome;
         try
         {
-            var host = new NodeHost(settings, config, new NodeEventWriter(stdout), stderr) { OnManagerUp = api is null ? null : api.Attach };
+            var host = new NodeHost(settings, config, new NodeEventWriter(stdout), stderr, launcher) { OnManagerUp = api is null ? null : api.Attach };
             outcome = host.RunAsync(stop.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (TransportFailure(e) is { } failed)

@@ -13,7 +13,9 @@ public sealed record SimulatedTrial(string Metric, Func<int, double> Score, int 
 /// Runs trials as simulations on the actor system's scheduler instead of processes, for coordinator tests
 /// and benchmarks: one epoch every <paramref name="epochDuration"/>, honouring stop and kill like a real trial.
 /// </summary>
-public sealed class SimulatedTrialLauncher(IScheduler scheduler, TimeSpan epochDuration, Func<RunTrial, SimulatedTrial> plan) : ITrialLauncher
+/// <param name="scheduler">The actor system's scheduler; null: .NET timers, for a node whose trials outlive an actor
+/// system (a worker starts a new one when it rejoins).</param>
+public sealed class SimulatedTrialLauncher(IScheduler? scheduler, TimeSpan epochDuration, Func<RunTrial, SimulatedTrial> plan) : ITrialLauncher
 {
     private int _running, _maxRunning, _launched;
 
@@ -92,6 +94,7 @@ public sealed class SimulatedTrialLauncher(IScheduler scheduler, TimeSpan epochD
     private void Schedule(Action action)
     {
         if (epochDuration <= TimeSpan.Zero) ThreadPool.UnsafeQueueUserWorkItem(_ => action(), null);
+        else if (scheduler is null) _ = Task.Delay(epochDuration).ContinueWith(_ => action(), TaskScheduler.Default);
         else scheduler.Advanced.ScheduleOnce(epochDuration, action);
     }
 }
