@@ -14,7 +14,8 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
     private readonly SweepFiles _files = new();
     private readonly ConcurrentQueue<AttemptId> _started = new();
-    void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
+    // The actors (the leaderboard holds its store open) stop before their folder goes.
+    void IDisposable.Dispose() { Shutdown(); _files.Dispose(); }
 
     /// <summary>Simulated trials that record the order they start in; <paramref name="hang"/> ones run until killed.</summary>
     private SimulatedTrialLauncher Launcher(Func<AttemptId, bool>? hang = null) =>
