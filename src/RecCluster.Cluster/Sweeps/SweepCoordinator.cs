@@ -35,14 +35,13 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     private enum StopReason { Pruned, MaxT, TimeBudget }
 
-    private sealed class Running(TrialSuggestion trial, AttemptId id, IActorRef worker, string node)
+    private sealed class Running(TrialSuggestion trial, AttemptId id, IActorRef worker)
     {
         public TrialSuggestion Trial { get; } = trial;
         public AttemptId Id { get; } = id;
         public int Attempt => Id.Attempt;
         /// <summary>The worker holding the attempt: it changes when the worker's node starts a new actor system.</summary>
         public IActorRef Worker { get; set; } = worker;
-        public string Node { get; set; } = node;
         public StopReason? StopReason { get; set; }
         public string? Error { get; set; }
         /// <summary>The last report number handled (reports are handled once each, in order).</summary>
@@ -214,7 +213,7 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
             var id = new AttemptId(_plan.SweepId, trial.Index, attempt);
             // A retry continues from the checkpoint an earlier attempt left in the shared storage, if any.
             grant.Worker.Tell(new RunTrial(id, spec, grant.Slot, Resume: attempt > 1));
-            _running[trial.Index] = new Running(trial, id, grant.Worker, grant.Node);
+            _running[trial.Index] = new Running(trial, id, grant.Worker);
         }
         else Context.Parent.Tell(new SlotReleased(grant.Worker, grant.Slot));
         Dispatch();
@@ -259,13 +258,13 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         var id = adopt.Attempt.Id;
         if (Current(id) is { } running)
         {
-            (running.Worker, running.Node) = (adopt.Worker, adopt.Node);
+            running.Worker = adopt.Worker;
             return;
         }
         if (_orphans.TryGetValue(id.Index, out var orphan) && orphan.Attempt == id.Attempt)
         {
             _orphans.Remove(id.Index);
-            var run = new Running(orphan.Trial, id, adopt.Worker, adopt.Node)
+            var run = new Running(orphan.Trial, id, adopt.Worker)
             {
                 Handled = adopt.Attempt.Acked, LastEpoch = orphan.LastEpoch, HoldsSlot = !adopt.Attempt.Exited,
             };

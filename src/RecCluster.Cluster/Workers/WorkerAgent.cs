@@ -49,8 +49,7 @@ public sealed class WorkerAgent : ReceiveActor, IWithTimers
         });
         Receive<StopTrial>(stop => _supervisors.GetValueOrDefault(stop.Id)?.Tell(stop));
         Receive<ReportsAcked>(ack => _supervisors.GetValueOrDefault(ack.Id)?.Tell(ack));
-        Receive<TrialReported>(report => _manager.Tell(report));
-        Receive<TrialExited>(report => _manager.Tell(report));
+        Receive<ITrialReport>(report => _manager.Tell(report));
         Receive<Terminated>(t =>
         {
             foreach (var (id, supervisor) in _supervisors.Where(s => s.Value.Equals(t.ActorRef)).ToList()) _supervisors.Remove(id);
