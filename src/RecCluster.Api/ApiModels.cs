@@ -55,10 +55,30 @@ public sealed record ApiError(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Errors = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Parameter = null);
 
-/// <summary><c>GET /api/cluster</c>: every worker's slots with their sum, and the cluster's members.</summary>
-public sealed record ClusterView(int SlotsTotal, int SlotsBusy, int SlotsFree, IReadOnlyList<WorkerSlots> Workers,
-    IReadOnlyList<ClusterMember> Members)
+/// <summary>What serves the API: a cluster's coordinator, a local sweep (one process), or a store read by the local dashboard.</summary>
+public enum ServerMode
 {
-    public static ClusterView Of(ClusterState state) => new(state.Workers.Sum(w => w.Total), state.Workers.Sum(w => w.Busy),
-        state.Workers.Sum(w => w.Free), state.Workers, state.Members);
+    [JsonStringEnumMemberName("cluster")] Cluster,
+    [JsonStringEnumMemberName("local")] Local,
+    [JsonStringEnumMemberName("store")] Store,
 }
+
+/// <summary><c>GET /api/cluster</c>: every worker's slots with their sum, and the cluster's members.</summary>
+/// <param name="Mode">cluster, local (a <c>reccluster sweep</c> process: no members) or store (no workers either).</param>
+public sealed record ClusterView(int SlotsTotal, int SlotsBusy, int SlotsFree, IReadOnlyList<WorkerSlots> Workers,
+    IReadOnlyList<ClusterMember> Members, [property: JsonConverter(typeof(JsonStringEnumConverter<ServerMode>))] ServerMode Mode = ServerMode.Cluster)
+{
+    public static ClusterView Of(ClusterState state, ServerMode mode) => new(state.Workers.Sum(w => w.Total),
+        state.Workers.Sum(w => w.Busy), state.Workers.Sum(w => w.Free), state.Workers, state.Members, mode);
+}
+
+/// <summary><c>GET /api/sweeps/{id}/curves</c>: every trial's recorded epochs (all attempts), for learning curves.</summary>
+/// <param name="Metric">The sweep's objective, the validation metric to plot.</param>
+public sealed record CurvesView(string SweepId, string Metric, IReadOnlyList<TrialCurve> Trials);
+
+/// <param name="Epochs">Every recorded epoch of every attempt, by attempt then epoch (as <c>/trials/{n}</c> gives them).</param>
+public sealed record TrialCurve(int Trial, string Status, int? BestEpoch, int? EpochsRun, IReadOnlyList<EpochRow> Epochs);
+
+/// <summary>An <c>epoch</c> event of <c>GET /api/events</c>: one newly recorded epoch of a trial's attempt.</summary>
+public sealed record EpochEvent(string SweepId, int Trial, int Attempt, int Epoch, double? Loss, IReadOnlyDictionary<string, double> Valid,
+    string? Node);

@@ -26,7 +26,12 @@ namespace RecCluster.Api;
 /// with snake_case names everywhere (see <see cref="ApiJson"/>); errors are <see cref="ApiError"/> bodies.
 /// <para>
 /// It listens from <see cref="StartAsync"/> on, before the node is Up: until <see cref="Attach"/> gives it the manager's ref
-/// every endpoint answers 503. In the cluster that ref is the sweep manager singleton's proxy.
+/// every endpoint answers 503. In the cluster that ref is the sweep manager singleton's proxy; in local mode the local sweep's
+/// manager; for <c>reccluster dashboard</c> a <see cref="StoreReader"/> over a store, read-only (<see cref="ApiOptions.ReadOnly"/>).
+/// </para>
+/// <para>
+/// It also serves the dashboard: the pages at <c>/</c> and <c>/assets/</c> (<see cref="DashboardAssets"/>, built into this
+/// assembly) and <c>GET /api/events</c>, Server-Sent Events from one <see cref="EventFeed"/>.
 /// </para>
 /// </summary>
 public sealed class CoordinatorApi : IAsyncDisposable
@@ -38,11 +43,15 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TextWriter? _log;
     private readonly TimeSpan _askTimeout;
+    private readonly ApiOptions _options;
+    private readonly EventFeed _feed;
+    private readonly CancellationTokenSource _stopping = new();
     private volatile IActorRef? _manager;
 
-    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout)
+    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout, ApiOptions options)
     {
-        (_app, _manager, _log, _askTimeout) = (app, manager, log, askTimeout);
+        (_app, _manager, _log, _askTimeout, _options) = (app, manager, log, askTimeout, options);
+        _feed = new EventFeed(() => _manager, options.EventInterval, askTimeout, log);
         app.MapGet("/healthz", Guard(Health));
         app.MapPost("/api/sweeps", Guard(Submit));
         app.MapGet("/api/sweeps", Guard(List));
@@ -51,14 +60,18 @@ public sealed class CoordinatorApi : IAsyncDisposable
         app.MapGet("/api/sweeps/{id}/leaderboard", Guard(Leaderboard));
         app.MapGet("/api/sweeps/{id}/trials", Guard(Trials));
         app.MapGet("/api/sweeps/{id}/trials/{n}", Guard(History));
+        app.MapGet("/api/sweeps/{id}/curves", Guard(Curves));
         app.MapGet("/api/cluster", Guard(ClusterState));
+        app.MapGet("/api/events", Guard(Events));
+        DashboardAssets.Map(app);
     }
 
     /// <summary>Listens at <paramref name="endpoint"/> (port 0: any free port; see <see cref="Address"/>).</summary>
     /// <param name="manager">The sweep manager, or null until <see cref="Attach"/>.</param>
     /// <param name="log">Where unexpected failures are written (stderr in the node); null: nowhere.</param>
+    /// <param name="options">Read-only or not, what serves it, how often the event feed polls; default: a cluster's coordinator.</param>
     public static async Task<CoordinatorApi> StartAsync(IPEndPoint endpoint, IActorRef? manager = null, TextWriter? log = null,
-        TimeSpan? askTimeout = null, CancellationToken cancel = default)
+        TimeSpan? askTimeout = null, CancellationToken cancel = default, ApiOptions? options = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -74,7 +87,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
-        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10));
+        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10), options ?? new ApiOptions());
         await app.StartAsync(cancel);
         return api;
     }
@@ -88,6 +101,9 @@ public sealed class CoordinatorApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Event streams never end by themselves: end them first, so that stopping the server does not wait for its timeout.
+        await _stopping.CancelAsync();
+        await _feed.DisposeAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
@@ -119,6 +135,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private async Task<IResult> Submit(HttpContext http, IActorRef manager)
     {
         Only(http, "path");
+        if (_options.ReadOnly) return ReadOnly();
         string path;
         try
         {
@@ -173,6 +190,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private async Task<IResult> Cancel(HttpContext http, IActorRef manager)
     {
         Only(http);
+        if (_options.ReadOnly) return ReadOnly();
         return await ViewOrNotFound(manager, new CancelSweep(Id(http)), http.RequestAborted);
     }
 
@@ -184,18 +202,8 @@ public sealed class CoordinatorApi : IAsyncDisposable
             var other => throw new InvalidOperationException($"unexpected answer {other.GetType().Name}"),
         };
 
-    /// <summary>The manager's counts, with the running trials and the best one from the store.</summary>
-    private async Task<SweepView> View(IActorRef manager, SweepStatus status, CancellationToken cancel)
-    {
-        var id = status.Summary.SweepId;
-        var trials = (await manager.Ask<StoredTrials>(new QueryTrials(id), _askTimeout, cancel)).Trials;
-        // A sweep just submitted may not be recorded yet: no best trial then.
-        var sweep = (await manager.Ask<SweepRows>(new QuerySweeps(), _askTimeout, cancel)).Sweeps.FirstOrDefault(s => s.Id == id);
-        var best = sweep is null ? null
-            : (await manager.Ask<LeaderboardRows>(new QueryTop(id, sweep.ObjectiveMetric, sweep.Maximize, 1), _askTimeout, cancel)).Rows
-            .FirstOrDefault();
-        return SweepView.Of(status, trials, sweep?.ObjectiveMetric, best);
-    }
+    private async Task<SweepView> View(IActorRef manager, SweepStatus status, CancellationToken cancel) => await SweepReads.ViewAsync(manager,
+        status, (await manager.Ask<StoredTrials>(new QueryTrials(status.Summary.SweepId), _askTimeout, cancel)).Trials, _askTimeout, cancel);
 
     private async Task<IResult> Leaderboard(HttpContext http, IActorRef manager)
     {
@@ -221,10 +229,50 @@ public sealed class CoordinatorApi : IAsyncDisposable
         return Report(await LeaderboardQuery.RunAsync(manager, new LeaderboardRequest(Id(http), Trial: trial), Store, _askTimeout), format);
     }
 
+    private async Task<IResult> Curves(HttpContext http, IActorRef manager)
+    {
+        Only(http);
+        return Json(200, await SweepReads.CurvesAsync(manager, Id(http), Store, _askTimeout, http.RequestAborted));
+    }
+
     private async Task<IResult> ClusterState(HttpContext http, IActorRef manager)
     {
         Only(http);
-        return Json(200, ClusterView.Of(await manager.Ask<ClusterState>(new GetClusterState(), _askTimeout, http.RequestAborted)));
+        return Json(200, ClusterView.Of(await manager.Ask<ClusterState>(new GetClusterState(), _askTimeout, http.RequestAborted),
+            _options.Mode));
+    }
+
+    /// <summary>
+    /// Server-Sent Events until the client goes away or the server stops: <c>hello</c> at once, then what <see cref="EventFeed"/>
+    /// sends. Written and flushed event by event (no response buffering); Kestrel's body-size and rate limits do not apply to a
+    /// GET's response, and a comment line every 15 s of quiet keeps proxies from closing it.
+    /// </summary>
+    private async Task<IResult> Events(HttpContext http, IActorRef manager)
+    {
+        Only(http);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
+        var events = _feed.Subscribe(out var unsubscribe);
+        try
+        {
+            http.Features.GetRequiredFeature<IHttpResponseBodyFeature>().DisableBuffering();
+            http.Response.StatusCode = 200;
+            http.Response.ContentType = "text/event-stream; charset=utf-8";
+            http.Response.Headers.CacheControl = "no-cache";
+            await foreach (var text in events.ReadAllAsync(stop.Token))
+            {
+                await http.Response.WriteAsync(text, stop.Token);
+                await http.Response.Body.FlushAsync(stop.Token);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // the client left, or the server is stopping
+        }
+        finally
+        {
+            unsubscribe();
+        }
+        return Results.Empty;
     }
 
     /// <summary>json: the report itself (the store's rows); csv: the same grid `reccluster leaderboard --format csv` prints.</summary>
@@ -256,7 +304,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
         {
             result = Json(504, new ApiError("the sweep manager did not answer in time"));
         }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested || http.Response.HasStarted)
         {
             return;   // the client went away
         }
@@ -267,6 +315,9 @@ public sealed class CoordinatorApi : IAsyncDisposable
         }
         await result.ExecuteAsync(http);
     };
+
+    private static IResult ReadOnly() =>
+        Json(405, new ApiError("this server is a read-only dashboard: it cannot submit or cancel sweeps"));
 
     private static IResult TooLarge() => Json(413, new ApiError($"the request body is larger than {MaxBodyBytes} bytes"));
 
@@ -313,4 +364,13 @@ public sealed class CoordinatorApi : IAsyncDisposable
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
+}
+
+/// <summary>How an API server behaves besides its endpoint.</summary>
+/// <param name="ReadOnly">Submitting and cancelling are refused (405): the dashboard over a state folder.</param>
+/// <param name="Mode">What serves it, shown by <c>/api/cluster</c> and the cluster page.</param>
+/// <param name="EventInterval">How often the event feed polls for changes while a client listens (default 1 s).</param>
+public sealed record ApiOptions(bool ReadOnly = false, ServerMode Mode = ServerMode.Cluster, TimeSpan EventInterval = default)
+{
+    public TimeSpan EventInterval { get; init; } = EventInterval == default ? TimeSpan.FromSeconds(1) : EventInterval;
 }

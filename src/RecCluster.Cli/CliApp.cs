@@ -27,6 +27,7 @@ public static class CliApp
         root.Subcommands.Add(TrialCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(LeaderboardCommand.Create());
+        root.Subcommands.Add(DashboardCommand.Create());
         root.Subcommands.Add(NodeCommand.Create());
         root.Subcommands.Add(RemoteCommands.Submit());
         root.Subcommands.Add(RemoteCommands.Status());

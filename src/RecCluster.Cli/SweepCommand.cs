@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Akka.Actor;
+using RecCluster.Api;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Cluster.Sweeps;
@@ -30,20 +31,31 @@ public static class SweepCommand
             Description = "Dry run: check the file, load the data, expand the search space and build the first trial's model, " +
                 "then stop without running trials or writing state (exit 0 when the sweep would start).",
         };
+        var dashboard = new Option<bool>("--dashboard")
+        {
+            Description = "Serve the web dashboard while the sweep runs, at http://127.0.0.1:PORT/ (see --port); it stops when the sweep ends.",
+        };
+        var port = DashboardCommand.PortOption();
         slots.InRange(0, null, "--slots must be 0 (automatic) or more");
         gpus.InRange(0, "--gpus must be 0 or more");
         heartbeat.InRange(1, null, "--heartbeat-timeout must be at least 1 second");
         var command = new Command("sweep", "Run a hyperparameter sweep in local single-node mode with a live table of trials; Ctrl+C stops cleanly and keeps finished results.");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { state, store, slots, gpus, json, heartbeat, check }) command.Options.Add(option);
+        foreach (var option in new Option[] { state, store, slots, gpus, json, heartbeat, check, dashboard, port }) command.Options.Add(option);
         command.SetAction(parse =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
-            return Errors.Guard(stderr, () => parse.GetValue(check)
-                ? Check(parse.GetValue(file)!, stdout)
-                : Run(parse.GetValue(file)!, parse.GetValue(state)!, StoreOption.Location(parse, store, parse.GetValue(state)!),
-                    parse.GetValue(slots), parse.GetValue(gpus), parse.GetValue(json),
-                    TimeSpan.FromSeconds(parse.GetValue(heartbeat)), stdout, stderr));
+            return Errors.Guard(stderr, () =>
+            {
+                if (parse.GetResult(port) is { Implicit: false } && !parse.GetValue(dashboard))
+                    throw new UsageException("--port is the dashboard's: add --dashboard");
+                if (parse.GetValue(check) && parse.GetValue(dashboard)) throw new UsageException("--check runs nothing to watch: leave out --dashboard");
+                return parse.GetValue(check)
+                    ? Check(parse.GetValue(file)!, stdout)
+                    : Run(parse.GetValue(file)!, parse.GetValue(state)!, StoreOption.Location(parse, store, parse.GetValue(state)!),
+                        parse.GetValue(slots), parse.GetValue(gpus), parse.GetValue(json),
+                        TimeSpan.FromSeconds(parse.GetValue(heartbeat)), parse.GetValue(dashboard) ? parse.GetValue(port) : null, stdout, stderr);
+            });
         });
         return command;
     }
@@ -68,8 +80,9 @@ public static class SweepCommand
         return Errors.Ok;
     }
 
+    /// <param name="dashboardPort">Serve the dashboard on this port while the sweep runs; null: no dashboard.</param>
     private static int Run(FileInfo file, DirectoryInfo state, StoreLocation store, int slotCount, int? gpuCount, bool json, TimeSpan heartbeat,
-        TextWriter stdout, TextWriter stderr)
+        int? dashboardPort, TextWriter stdout, TextWriter stderr)
     {
         var config = ExperimentLoader.LoadSweep(file.FullName);   // nothing is written unless the whole file is valid
         var resources = config.Resources;
@@ -86,11 +99,14 @@ public static class SweepCommand
         var launcher = ProcessTrialLauncher.ForCurrentProgram(Path.Combine(state.FullName, "trials"), Path.Combine(state.FullName, "checkpoints"));
 
         var system = ActorSystem.Create("reccluster", LocalSweep.SystemConfig);
+        CoordinatorApi? dashboard = null;
         try
         {
             var subscriber = system.ActorOf(Props.Create(() => new QueueActor(updates)));
             var sweep = new LocalSweep(config, store, slots, launcher, heartbeat, subscriber, system);
             var view = new LiveView(config, sweep.SweepId);
+            // The same server a coordinator runs, over the local sweep's manager: the pages, the API and its event feed.
+            if (dashboardPort is { } port) dashboard = DashboardCommand.Start(port, sweep.Manager, new ApiOptions(ReadOnly: true, Mode: ServerMode.Local), stderr);
             console.MarkupLine($"sweep [bold]{Markup.Escape(sweep.SweepId)}[/]: {config.Search.Algorithm.ToString().ToLowerInvariant()} search, " +
                 $"{config.Scheduler.Kind.ToString().ToLowerInvariant()} scheduler, {slots.Count} slot(s), state {Markup.Escape(state.FullName)}" +
                 (sweep.PreviouslyFinished > 0 ? $"; resuming, {sweep.PreviouslyFinished} trial(s) already finished" : ""));
@@ -156,6 +172,7 @@ public static class SweepCommand
         }
         finally
         {
+            dashboard?.DisposeAsync().AsTask().Wait();
             system.Terminate().Wait();
         }
     }

@@ -59,6 +59,7 @@ public sealed class LeaderboardActor : ReceiveActor
         Receive<Flush>(_ => Sender.Tell(new Flushed()));
         Receive<AfterWrites>(m => m.Recipient.Tell(m.Message));
         Receive<QuerySweeps>(_ => Sender.Tell(new SweepRows(_store.Sweeps())));
+        Receive<ListSweeps>(_ => Sender.Tell(new SweepList(_store.Statuses())));
         Receive<QueryTrials>(q => Sender.Tell(new StoredTrials(_store.Trials(q.SweepId))));
         Receive<QueryTop>(q => Sender.Tell(new LeaderboardRows(_store.Top(q.SweepId, q.Metric, q.Maximize, q.K))));
         Receive<QueryHistory>(q => Sender.Tell(new TrialHistory(_store.History(q.SweepId, q.Index))));

@@ -4,6 +4,7 @@ using System.Data.Common;
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using RecCluster.Cluster.Protocol;
 using RecCluster.Core.Config;
 using RecCluster.Core.Sweeps;
 
@@ -240,6 +241,26 @@ public sealed class LeaderboardStore : IDisposable
     /// <summary>Training epochs run across all trials and attempts, counted from the stored losses.</summary>
     public long TotalEpochs(string sweep) =>
         Query("SELECT COUNT(*) FROM metrics WHERE sweep = $s AND split = 'train' AND name = 'loss'", r => r.GetInt64(0), ("$s", sweep)).Single();
+
+    /// <summary>
+    /// Every recorded sweep as the store alone tells it, oldest first, for a reader without a sweep manager (the local
+    /// dashboard): the state recorded when it ended, else running once a trial was recorded (queued before); the trials counted
+    /// are those recorded so far.
+    /// </summary>
+    public IReadOnlyList<SweepStatus> Statuses() => [.. Query("SELECT id, state FROM sweeps ORDER BY created",
+        r => (Id: r.GetString(0), State: Text(r, 1))).Select(s =>
+        {
+            var trials = Trials(s.Id);
+            int Count(string status) => trials.Count(t => t.Status == status);
+            var state = s.State switch
+            {
+                "finished" => SweepState.Finished,
+                "cancelled" => SweepState.Cancelled,
+                _ => trials.Count > 0 ? SweepState.Running : SweepState.Queued,
+            };
+            return new SweepStatus(new SweepSummary(s.Id, trials.Count, Count(TrialStatus.Completed), Count(TrialStatus.Pruned),
+                Count(TrialStatus.Failed), Count(TrialStatus.Interrupted), TotalEpochs(s.Id)), state);
+        })];
 
     public long MetricRows(string sweep) => Query("SELECT COUNT(*) FROM metrics WHERE sweep = $s", r => r.GetInt64(0), ("$s", sweep)).Single();
 

@@ -75,7 +75,8 @@ public sealed record GetClusterState : IProtocolMessage;
 /// <summary>A worker agent's slots as the manager sees them: busy ones are granted to a trial, free ones wait for a grant.</summary>
 /// <param name="Node">The address of the worker's node.</param>
 /// <param name="Roles">The node's cluster roles (none in local mode).</param>
-public sealed record WorkerSlots(string Node, string Worker, IReadOnlyList<string> Roles, int Total, int Busy, int Free);
+/// <param name="Gpus">The GPUs its slots hold (CUDA devices named by any slot).</param>
+public sealed record WorkerSlots(string Node, string Worker, IReadOnlyList<string> Roles, int Total, int Busy, int Free, int Gpus = 0);
 
 /// <summary>A cluster member: address, roles and status (up, leaving, ...).</summary>
 public sealed record ClusterMember(string Address, IReadOnlyList<string> Roles, string Status);

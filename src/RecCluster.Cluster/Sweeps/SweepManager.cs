@@ -165,7 +165,8 @@ public sealed class SweepManager : ReceiveActor, IWithUnboundedStash
             var node = (w.Key.Path.Address.HasLocalScope ? provider.DefaultAddress : w.Key.Path.Address).ToString();
             var roles = members.FirstOrDefault(m => m.Address == node)?.Roles ?? [];
             int total = w.Value.Slots.Count, busy = w.Value.Busy.Count;
-            return new WorkerSlots(node, w.Key.Path.ToStringWithoutAddress(), roles, total, busy, total - busy);
+            int gpus = w.Value.Slots.SelectMany(s => s.CudaDevices?.Split(',', StringSplitOptions.TrimEntries) ?? []).Distinct().Count();
+            return new WorkerSlots(node, w.Key.Path.ToStringWithoutAddress(), roles, total, busy, total - busy, gpus);
         }).OrderBy(w => w.Node, StringComparer.Ordinal).ThenBy(w => w.Worker, StringComparer.Ordinal).ToList();
         return new ClusterState(workers, members);
     }

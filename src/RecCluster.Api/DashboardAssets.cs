@@ -1,0 +1,53 @@
+using System.Collections.Frozen;
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace RecCluster.Api;
+
+/// <summary>
+/// The dashboard's pages, built into this assembly as embedded resources (wwwroot/ in the project): <c>GET /</c> is the page,
+/// <c>GET /assets/NAME</c> its script, style and the vendored plotting library with its licence. Only the files built in are
+/// served (a closed set: no path is ever joined to a folder), so nothing is read from disk and nothing from the internet.
+/// </summary>
+public static class DashboardAssets
+{
+    private const string Prefix = "wwwroot/";
+
+    private static readonly FrozenDictionary<string, string> ContentTypes = new Dictionary<string, string>
+    {
+        [".html"] = "text/html; charset=utf-8",
+        [".js"] = "text/javascript; charset=utf-8",
+        [".css"] = "text/css; charset=utf-8",
+        [".txt"] = "text/plain; charset=utf-8",
+    }.ToFrozenDictionary();
+
+    /// <summary>Every built-in file by its path under wwwroot/ (index.html, assets/app.js, ...), with its bytes and type.</summary>
+    public static readonly FrozenDictionary<string, (byte[] Bytes, string ContentType)> Files = Load();
+
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/", () => Serve("index.html"));
+        app.MapGet("/assets/{**name}", (string name) => Serve("assets/" + name));
+    }
+
+    private static IResult Serve(string path) => Files.TryGetValue(path, out var file)
+        ? Results.Bytes(file.Bytes, file.ContentType)
+        : Results.NotFound();
+
+    private static FrozenDictionary<string, (byte[], string)> Load()
+    {
+        var assembly = typeof(DashboardAssets).Assembly;
+        return assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)).ToFrozenDictionary(
+            n => n[Prefix.Length..],
+            n => (Read(assembly, n), ContentTypes.GetValueOrDefault(Path.GetExtension(n), "application/octet-stream")));
+    }
+
+    private static byte[] Read(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        return bytes.ToArray();
+    }
+}
