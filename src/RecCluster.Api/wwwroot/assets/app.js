@@ -6,7 +6,7 @@
 const TOKEN_KEY = 'reccluster-token';
 const state = { page: null, charts: [], stream: null };
 // For scripts and tests: how many events arrived, and the last one.
-window.dashboard = { events: 0, last: null, loads: 0 };
+window.dashboard = { events: 0, types: {}, last: null, loads: 0 };
 
 // ---------- token: a #token=... fragment is moved into sessionStorage and removed from the address bar ----------
 function takeTokenFromUrl() {
@@ -370,7 +370,7 @@ class SweepPage {
       const pruned = t?.status === 'pruned';
       if (pruned && data.length) {
         const [x, y] = data[data.length - 1];
-        data[data.length - 1] = { value: [x, y], symbol: 'path://M0,0L10,10M10,0L0,10', symbolSize: 12, itemStyle: { color: '#c53030' } };
+        data[data.length - 1] = { value: [x, y], symbol: 'path://M0,0L10,10M10,0L0,10', symbolSize: 12, itemStyle: { color: '#c53030', borderColor: '#c53030', borderWidth: 2.5 } };
       }
       return {
         name: `trial ${index}`, type: 'line', data, showSymbol: data.length < 60, symbolSize: 4, z: index === best ? 10 : 2,
@@ -452,7 +452,7 @@ class SweepPage {
     chart(container, {
       animation: false, parallelAxis: axes, parallel: { left: 60, right: 90, top: 40, bottom: 30 },
       visualMap: { type: 'continuous', dimension: params.length, min: Math.min(...values), max: Math.max(...values), right: 0, top: 40,
-        calculable: true, inRange: { color: ['#c6d4ef', '#2f6fde', '#102a66'] }, text: ['high', 'low'] },
+        calculable: true, precision: 3, inRange: { color: ['#c6d4ef', '#2f6fde', '#102a66'] }, text: ['high', 'low'] },
       series: [{ type: 'parallel', lineStyle: { width: 2, opacity: 0.8 },
         data: rows.map((r) => [...params.map((p) => (typeof r.trial.params[p] === 'number' ? r.trial.params[p] : paramText(r.trial.params[p]))),
           r.valid[this.metric]]) }],
@@ -543,6 +543,7 @@ function dispatch(block) {
   if (!data) return;
   const payload = JSON.parse(data);
   window.dashboard.events++;
+  window.dashboard.types[type] = (window.dashboard.types[type] || 0) + 1;
   window.dashboard.last = { type, payload };
   // hello: (re)connected; what the page shows may be stale, so it is loaded again.
   if (type === 'hello') { route(); return; }

@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using RecCluster.Nodes.Tests;
+
+namespace RecCluster.Dashboard.Tests;
+
+/// <summary>
+/// A real cluster (a coordinator with its HTTP API and one worker with one slot, as processes on 127.0.0.1) running a real
+/// sweep on tiny synthetic data, and Chromium to look at its dashboard. Started once for the test class.
+/// </summary>
+public sealed class DashboardFixture : IAsyncLifetime
+{
+    /// <summary>
+    /// A 2 x 2 grid (two widths, two seeds) under ASHA, trials one after another for a few seconds each: the wide model comes
+    /// first, so the narrow one's trials fall behind at a rung and are pruned.
+    /// </summary>
+    public const string Sweep = """
+        name: dashboard
+        data:
+          synthetic: {users: 600, items: 60, clusters: 4, min_length: 8, max_length: 20, seed: 5}
+        evaluation: {protocol: full, cutoffs: [10], metrics: [hr, ndcg]}
+        objective: {metric: ndcg@10, mode: max}
+        models:
+          sasrec:
+            hidden_size: [16, 8]
+            sample_seed: [1, 2]
+            inner_size: 16
+            max_seq_length: 20
+            batch_size: 32
+            n_epochs: 16
+            early_stopping_step: 0
+            device: cpu
+        search: {algorithm: grid}
+        scheduler: {asha: {grace_period: 4, reduction_factor: 2, max_t: 16}}
+        resources: {cpus_per_trial: 1}
+        """;
+
+    internal SweepCluster Cluster { get; } = new();
+    internal Browser Browser { get; private set; } = null!;
+    public string SweepId { get; private set; } = "";
+    public Uri Url => Cluster.Api;
+
+    public async Task InitializeAsync()
+    {
+        var browser = Browser.StartAsync();   // Chromium starts while the cluster does
+        Cluster.StartCoordinator();
+        Cluster.StartWorker("worker");
+        SweepId = Cluster.Submit(Sweep);
+        Browser = await browser;
+    }
+
+    public JsonNode Get(string path) => Cluster.Get(path);
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        Cluster.Dispose();
+    }
+
+    /// <summary>The repository's docs/screenshots folder (the tests run from tests/.../bin/...).</summary>
+    public static string Screenshots
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "RecCluster.sln"))) return Path.Combine(dir.FullName, "docs", "screenshots");
+            throw new DirectoryNotFoundException($"no RecCluster.sln above {AppContext.BaseDirectory}");
+        }
+    }
+}
