@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +29,10 @@ namespace RecCluster.Api;
 /// It listens from <see cref="StartAsync"/> on, before the node is Up: until <see cref="Attach"/> gives it the manager's ref
 /// every endpoint answers 503. In the cluster that ref is the sweep manager singleton's proxy.
 /// </para>
+/// <para>
+/// With a token, every path under <c>/api</c> (those mapped here and any added later) needs the header <c>Authorization: Bearer TOKEN</c>,
+/// else 401; the check is one middleware in front of them all. Other paths (<c>/healthz</c>) stay open.
+/// </para>
 /// </summary>
 public sealed class CoordinatorApi : IAsyncDisposable
 {
@@ -40,9 +45,13 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private readonly TimeSpan _askTimeout;
     private volatile IActorRef? _manager;
 
-    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout)
+    /// <summary>The prefix every authenticated endpoint lives under.</summary>
+    public const string ApiPrefix = "/api";
+
+    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout, ApiToken? token)
     {
         (_app, _manager, _log, _askTimeout) = (app, manager, log, askTimeout);
+        if (token is not null) app.Use(RequireToken(token));
         app.MapGet("/healthz", Guard(Health));
         app.MapPost("/api/sweeps", Guard(Submit));
         app.MapGet("/api/sweeps", Guard(List));
@@ -57,8 +66,9 @@ public sealed class CoordinatorApi : IAsyncDisposable
     /// <summary>Listens at <paramref name="endpoint"/> (port 0: any free port; see <see cref="Address"/>).</summary>
     /// <param name="manager">The sweep manager, or null until <see cref="Attach"/>.</param>
     /// <param name="log">Where unexpected failures are written (stderr in the node); null: nowhere.</param>
+    /// <param name="token">The bearer token every /api request needs; null: none (loopback or explicitly insecure).</param>
     public static async Task<CoordinatorApi> StartAsync(IPEndPoint endpoint, IActorRef? manager = null, TextWriter? log = null,
-        TimeSpan? askTimeout = null, CancellationToken cancel = default)
+        TimeSpan? askTimeout = null, ApiToken? token = null, CancellationToken cancel = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -74,7 +84,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
-        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10));
+        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10), token);
         await app.StartAsync(cancel);
         return api;
     }
@@ -82,6 +92,12 @@ public sealed class CoordinatorApi : IAsyncDisposable
     /// <summary>Where it listens, with the port it got: http://127.0.0.1:5080/.</summary>
     public Uri Address =>
         new(_app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+    /// <summary>Every mapped endpoint as (HTTP method, route pattern), e.g. ("GET", "/api/sweeps/{id}").</summary>
+    public IReadOnlyList<(string Method, string Pattern)> Endpoints =>
+        ((IEndpointRouteBuilder)_app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+        .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/'))))
+        .ToList();
 
     /// <summary>From now on requests go to <paramref name="manager"/> (again after the node started a new incarnation).</summary>
     public void Attach(IActorRef manager) => _manager = manager;
@@ -266,6 +282,19 @@ public sealed class CoordinatorApi : IAsyncDisposable
             result = Json(500, new ApiError($"internal error ({e.GetType().Name}): {e.Message.Split('\n')[0]}"));
         }
         await result.ExecuteAsync(http);
+    };
+
+    /// <summary>401 for an /api request without the token, before any endpoint (or the body) is read.</summary>
+    private static Func<HttpContext, RequestDelegate, Task> RequireToken(ApiToken token) => async (http, next) =>
+    {
+        if (!http.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase)
+            || token.Accepts(http.Request.Headers.Authorization.FirstOrDefault()))
+        {
+            await next(http);
+            return;
+        }
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        await Json(401, new ApiError("this API needs its token: Authorization: Bearer <token>")).ExecuteAsync(http);
     };
 
     private static IResult TooLarge() => Json(413, new ApiError($"the request body is larger than {MaxBodyBytes} bytes"));

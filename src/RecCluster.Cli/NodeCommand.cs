@@ -41,28 +41,28 @@ public static class NodeCommand
         var http = new Option<string?>("--http")
         {
             Description = "Serve the HTTP API at ADDR:PORT, e.g. 127.0.0.1:5080 (env RECCLUSTER_HTTP; default: no API). " +
-                "It has no authentication: keep it on loopback or a trusted network.",
+                "Off loopback it needs a token (--token-file) unless --insecure.",
+        };
+        var tokenFile = new Option<FileInfo?>("--token-file")
+        {
+            Description = $"File holding the HTTP API's bearer token, one line of at least {ApiToken.MinLength} characters (env " +
+                $"{ApiToken.FileVariable}, or the token itself in {ApiToken.Variable}). Every /api request must send it.",
+        };
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "Serve the HTTP API off loopback without a token: anyone who reaches the port can submit and cancel sweeps.",
         };
         var common = Common("4053, from cluster-config/coordinator.conf", "the coordinator itself");
         var command = new Command("coordinator",
             "Run the coordinator node: the cluster's seed by default; it will host the sweep manager.");
         var store = StoreOption.Create();
-        foreach (var option in new Option[] { state, store, http, common.Host, common.Port, common.Seeds, common.Config })
+        foreach (var option in new Option[] { state, store, http, tokenFile, insecure, common.Host, common.Port, common.Seeds, common.Config })
             command.Options.Add(option);
-        IPEndPoint? endpoint = null;
+        ApiEndpoint? api = null;
         command.SetAction(parse => Guarded(parse, () =>
         {
             if ((parse.GetValue(http) ?? Env("RECCLUSTER_HTTP")) is { } address)
-            {
-                try
-                {
-                    endpoint = CoordinatorApi.ParseEndpoint(address);
-                }
-                catch (FormatException e)
-                {
-                    throw new UsageException($"--http: {e.Message}");
-                }
-            }
+                api = Api(address, Token(parse.GetValue(tokenFile)), parse.GetValue(insecure));
             var folder = parse.GetValue(state)?.FullName ?? Env("RECCLUSTER_STATE")
                 ?? throw new UsageException("the coordinator needs a state folder: --state DIR (or RECCLUSTER_STATE)");
             var settings = Settings(parse, common, NodeRole.Coordinator, slots: 0, gpus: 0, Path.GetFullPath(folder));
@@ -70,8 +70,41 @@ public static class NodeCommand
             return StoreOption.Location(parse, store, new DirectoryInfo(folder)) is StoreLocation.Postgres postgres
                 ? settings with { Store = postgres } : settings;
         }, (stderr, settings) => stderr.WriteLine($"coordinator: state in {settings.Directory}" +
-            (settings.Store is { } db ? $", leaderboard in {db}" : "")), () => endpoint));
+            (settings.Store is { } db ? $", leaderboard in {db}" : "")), () => api));
         return command;
+    }
+
+    /// <summary>Where the API listens and its token; an API reachable from other machines needs one unless insecure.</summary>
+    private static ApiEndpoint Api(string address, ApiToken? token, bool insecure)
+    {
+        IPEndPoint endpoint;
+        try
+        {
+            endpoint = CoordinatorApi.ParseEndpoint(address);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--http: {e.Message}");
+        }
+        if (token is null && !insecure && !IPAddress.IsLoopback(endpoint.Address))
+            throw new UsageException($"--http {address}: the API would be reachable from other machines without a token; give one " +
+                $"(--token-file FILE, {ApiToken.FileVariable} or {ApiToken.Variable}) or pass --insecure to serve it open");
+        return new ApiEndpoint(endpoint, token);
+    }
+
+    /// <summary>The API token: --token-file, else the file in RECCLUSTER_TOKEN_FILE, else RECCLUSTER_TOKEN; null if none.</summary>
+    private static ApiToken? Token(FileInfo? file)
+    {
+        try
+        {
+            if (file is not null) return ApiToken.FromFile(file.FullName, "--token-file");
+            if (Env(ApiToken.FileVariable) is { } path) return ApiToken.FromFile(path, ApiToken.FileVariable);
+            return Env(ApiToken.Variable) is { } text ? ApiToken.Parse(text, ApiToken.Variable) : null;
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     private static Command Worker()
@@ -158,7 +191,7 @@ public static class NodeCommand
     /// <param name="http">Where the HTTP API listens (resolved with the settings), or null.</param>
     /// <param name="launcher">What starts a worker's trials (resolved with the settings), or null for trial processes.</param>
     private static int Guarded(ParseResult parse, Func<NodeSettings> resolve, Action<TextWriter, NodeSettings> describe,
-        Func<IPEndPoint?>? http = null, Func<ITrialLauncher?>? launcher = null)
+        Func<ApiEndpoint?>? http = null, Func<ITrialLauncher?>? launcher = null)
     {
         var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         return Errors.Guard(stderr, () =>
@@ -180,7 +213,7 @@ public static class NodeCommand
         });
     }
 
-    private static int Run(NodeSettings settings, NodeConfig config, IPEndPoint? http, ITrialLauncher? launcher, TextWriter stdout,
+    private static int Run(NodeSettings settings, NodeConfig config, ApiEndpoint? http, ITrialLauncher? launcher, TextWriter stdout,
         TextWriter stderr)
     {
         var api = http is null ? null : StartApi(http, stderr);
@@ -195,18 +228,19 @@ public static class NodeCommand
     }
 
     /// <summary>Listens before the node starts (a port in use fails at once); requests are answered 503 until the node is Up.</summary>
-    private static CoordinatorApi StartApi(IPEndPoint endpoint, TextWriter stderr)
+    private static CoordinatorApi StartApi(ApiEndpoint http, TextWriter stderr)
     {
         CoordinatorApi api;
         try
         {
-            api = CoordinatorApi.StartAsync(endpoint, log: stderr).GetAwaiter().GetResult();
+            api = CoordinatorApi.StartAsync(http.Endpoint, log: stderr, token: http.Token).GetAwaiter().GetResult();
         }
         catch (IOException e)
         {
-            throw new InvalidOperationException($"--http: cannot listen at {endpoint}: {e.Message}");
+            throw new InvalidOperationException($"--http: cannot listen at {http.Endpoint}: {e.Message}");
         }
-        stderr.WriteLine($"coordinator: HTTP API at {api.Address}");
+        stderr.WriteLine($"coordinator: HTTP API at {api.Address}" + (http.Token is null ? " (no token: open to anyone who reaches it)"
+            : " (bearer token required under /api)"));
         return api;
     }
 
@@ -256,6 +290,8 @@ public static class NodeCommand
                 return Errors.Failed;
         }
     }
+
+    private sealed record ApiEndpoint(IPEndPoint Endpoint, ApiToken? Token);
 
     private static RemoteTransportException? TransportFailure(Exception? e)
     {

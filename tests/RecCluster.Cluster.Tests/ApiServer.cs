@@ -17,10 +17,14 @@ public sealed class ApiServer : IAsyncDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
+    /// <summary>The API's bearer token; <see cref="Http"/> sends it.</summary>
+    public const string Token = "test-token-0123456789abcdef";
+
     private ApiServer(CoordinatorApi api, IActorRef manager, IActorRef leaderboard, SimulatedTrialLauncher launcher)
     {
         (Api, Manager, Leaderboard, Launcher) = (api, manager, leaderboard, launcher);
         Http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
     }
 
     public CoordinatorApi Api { get; }
@@ -37,7 +41,8 @@ public sealed class ApiServer : IAsyncDisposable
         var launcher = new SimulatedTrialLauncher(system.Scheduler, TimeSpan.FromMilliseconds(2),
             run => new SimulatedTrial("ndcg@10", e => 0.01 * e * (run.Id.Index + 1), 3, HangAtEpoch: hang?.Invoke(run.Id) == true ? 2 : null));
         system.ActorOf(WorkerAgent.Props(manager, WorkerAgent.PlanSlots(slots, 0, 0), launcher, TimeSpan.FromSeconds(30)));
-        var api = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), manager);
+        var api = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), manager,
+            token: ApiToken.Parse(Token, "test"));
         return new ApiServer(api, manager, leaderboard, launcher);
     }
 
