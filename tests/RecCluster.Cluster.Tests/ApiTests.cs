@@ -79,6 +79,22 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
         Assert.Empty((await _server.Get("/api/sweeps")).Body!["sweeps"]!.AsArray());
     }
 
+    [Fact]
+    public async Task A_billion_laughs_body_is_refused_with_400_quickly_and_starts_nothing()
+    {
+        // Nine levels of ten aliases each: 10^9 nodes if anything expanded it.
+        var levels = Enumerable.Range(1, 9).Select(i => $"l{i}: &l{i} [{string.Join(",", Enumerable.Repeat($"*l{i - 1}", 10))}]");
+        var yaml = $"name: lol\nl0: &l0 [lol]\n{string.Join("\n", levels)}\nmodels: {{sasrec: {{hidden_size: *l9}}}}\n";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (status, body) = await _server.Send(HttpMethod.Post, $"/api/sweeps?path={Uri.EscapeDataString(SweepPath("lol.yaml"))}",
+            new StringContent(yaml));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{watch.Elapsed}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Matches(@"lol\.yaml:7:\d+: the document expands to more than 100000 nodes", (string)body!["errors"]![0]!);
+        Assert.Empty((await _server.Get("/api/sweeps")).Body!["sweeps"]!.AsArray());
+        Assert.Equal(0, _server.Launcher.Running);
+    }
+
     [Theory]
     [InlineData("GET", "/api/sweeps/nope")]
     [InlineData("DELETE", "/api/sweeps/nope")]
