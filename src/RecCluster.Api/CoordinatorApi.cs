@@ -18,6 +18,7 @@ using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Core.Config;
 using RecCluster.Core.Data;
+using RecCluster.Core.Security;
 
 namespace RecCluster.Api;
 
@@ -43,14 +44,15 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly TextWriter? _log;
     private readonly TimeSpan _askTimeout;
+    private readonly DataRoots _roots;
     private volatile IActorRef? _manager;
 
     /// <summary>The prefix every authenticated endpoint lives under.</summary>
     public const string ApiPrefix = "/api";
 
-    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout, ApiToken? token)
+    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout, ApiToken? token, DataRoots roots)
     {
-        (_app, _manager, _log, _askTimeout) = (app, manager, log, askTimeout);
+        (_app, _manager, _log, _askTimeout, _roots) = (app, manager, log, askTimeout, roots);
         if (token is not null) app.Use(RequireToken(token));
         app.MapGet("/healthz", Guard(Health));
         app.MapPost("/api/sweeps", Guard(Submit));
@@ -67,8 +69,9 @@ public sealed class CoordinatorApi : IAsyncDisposable
     /// <param name="manager">The sweep manager, or null until <see cref="Attach"/>.</param>
     /// <param name="log">Where unexpected failures are written (stderr in the node); null: nowhere.</param>
     /// <param name="token">The bearer token every /api request needs; null: none (loopback or explicitly insecure).</param>
+    /// <param name="dataRoots">Where a submitted sweep's data files must lie; null: anywhere.</param>
     public static async Task<CoordinatorApi> StartAsync(IPEndPoint endpoint, IActorRef? manager = null, TextWriter? log = null,
-        TimeSpan? askTimeout = null, ApiToken? token = null, CancellationToken cancel = default)
+        TimeSpan? askTimeout = null, ApiToken? token = null, DataRoots? dataRoots = null, CancellationToken cancel = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -84,7 +87,8 @@ public sealed class CoordinatorApi : IAsyncDisposable
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
-        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10), token);
+        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10), token,
+            dataRoots ?? DataRoots.Anywhere);
         await app.StartAsync(cancel);
         return api;
     }
@@ -152,7 +156,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
         var source = new SweepSource(path, text);
         try
         {
-            ExperimentLoader.LoadSweep(source);
+            ExperimentLoader.LoadSweep(source, _roots);
         }
         catch (ConfigException e)
         {

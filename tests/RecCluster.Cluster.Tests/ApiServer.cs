@@ -6,6 +6,7 @@ using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Cluster.Sweeps;
 using RecCluster.Cluster.Workers;
+using RecCluster.Core.Security;
 
 namespace RecCluster.Cluster.Tests;
 
@@ -34,7 +35,8 @@ public sealed class ApiServer : IAsyncDisposable
     public HttpClient Http { get; }
     public string Url => Api.Address.ToString().TrimEnd('/');
 
-    public static async Task<ApiServer> StartAsync(ActorSystem system, string state, int slots = 2, Func<AttemptId, bool>? hang = null)
+    public static async Task<ApiServer> StartAsync(ActorSystem system, string state, int slots = 2, Func<AttemptId, bool>? hang = null,
+        DataRoots? roots = null)
     {
         var leaderboard = system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(state)));
         var manager = system.ActorOf(SweepManager.Props(leaderboard));
@@ -42,7 +44,7 @@ public sealed class ApiServer : IAsyncDisposable
             run => new SimulatedTrial("ndcg@10", e => 0.01 * e * (run.Id.Index + 1), 3, HangAtEpoch: hang?.Invoke(run.Id) == true ? 2 : null));
         system.ActorOf(WorkerAgent.Props(manager, WorkerAgent.PlanSlots(slots, 0, 0), launcher, TimeSpan.FromSeconds(30)));
         var api = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), manager,
-            token: ApiToken.Parse(Token, "test"));
+            token: ApiToken.Parse(Token, "test"), dataRoots: roots);
         return new ApiServer(api, manager, leaderboard, launcher);
     }
 

@@ -6,8 +6,8 @@ using RecCluster.Cli;
 
 namespace RecCluster.Cluster.Tests;
 
-/// <summary>The API's bearer token: every /api endpoint refuses a request without it; the CLI clients send it.</summary>
-public sealed class ApiTokenTests() : TestKit(TestSystems.SerializeMessages), IAsyncLifetime
+/// <summary>The API's token (every /api endpoint refuses a request without it; the CLI clients send it) and node flags.</summary>
+public sealed class ApiSecurityTests() : TestKit(TestSystems.SerializeMessages), IAsyncLifetime
 {
     private readonly SweepFiles _files = new();
     private ApiServer _server = null!;
@@ -122,5 +122,16 @@ public sealed class ApiTokenTests() : TestKit(TestSystems.SerializeMessages), IA
         (exit, _, stderr) = Cli("node", "coordinator", "--state", _files.State, "--http", address, "--token-file", weak);
         Assert.Equal((2, $"error: --token-file {weak}: the token must be at least 16 characters (e.g. `openssl rand -hex 32`)"),
             (exit, stderr.Trim()));
+    }
+
+    [Theory]
+    [InlineData("coordinator", "--state")]
+    [InlineData("worker", "--storage")]
+    public void A_data_root_that_does_not_exist_is_bad_input(string role, string folderFlag)
+    {
+        var missing = Path.Combine(_files.Folder, "no-such-root");
+        var (exit, _, stderr) = Cli("node", role, folderFlag, _files.State, "--seeds", "akka.tcp://reccluster@127.0.0.1:1",
+            "--data-root", _files.Folder, "--data-root", missing);
+        Assert.Equal((2, $"error: --data-root {missing}: no such folder"), (exit, stderr.Trim()));
     }
 }
