@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,7 @@ using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Core.Config;
 using RecCluster.Core.Data;
+using RecCluster.Core.Security;
 
 namespace RecCluster.Api;
 
@@ -33,6 +35,10 @@ namespace RecCluster.Api;
 /// It also serves the dashboard: the pages at <c>/</c> and <c>/assets/</c> (<see cref="DashboardAssets"/>, built into this
 /// assembly) and <c>GET /api/events</c>, Server-Sent Events from one <see cref="EventFeed"/>.
 /// </para>
+/// <para>
+/// With a token, every path under <c>/api</c> (those mapped here and any added later) needs the header <c>Authorization: Bearer TOKEN</c>,
+/// else 401; the check is one middleware in front of them all. Other paths (<c>/healthz</c>) stay open.
+/// </para>
 /// </summary>
 public sealed class CoordinatorApi : IAsyncDisposable
 {
@@ -46,11 +52,17 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private readonly ApiOptions _options;
     private readonly EventFeed _feed;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly DataRoots _roots;
     private volatile IActorRef? _manager;
 
-    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout, ApiOptions options)
+    /// <summary>The prefix every authenticated endpoint lives under.</summary>
+    public const string ApiPrefix = "/api";
+
+    private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout, ApiToken? token, DataRoots roots,
+        ApiOptions options)
     {
-        (_app, _manager, _log, _askTimeout, _options) = (app, manager, log, askTimeout, options);
+        (_app, _manager, _log, _askTimeout, _roots, _options) = (app, manager, log, askTimeout, roots, options);
+        if (token is not null) app.Use(RequireToken(token));
         _feed = new EventFeed(() => _manager, options.EventInterval, askTimeout, log);
         app.MapGet("/healthz", Guard(Health));
         app.MapPost("/api/sweeps", Guard(Submit));
@@ -69,9 +81,12 @@ public sealed class CoordinatorApi : IAsyncDisposable
     /// <summary>Listens at <paramref name="endpoint"/> (port 0: any free port; see <see cref="Address"/>).</summary>
     /// <param name="manager">The sweep manager, or null until <see cref="Attach"/>.</param>
     /// <param name="log">Where unexpected failures are written (stderr in the node); null: nowhere.</param>
+    /// <param name="token">The bearer token every /api request needs; null: none (loopback or explicitly insecure).</param>
+    /// <param name="dataRoots">Where a submitted sweep's data files must lie; null: anywhere.</param>
     /// <param name="options">Read-only or not, what serves it, how often the event feed polls; default: a cluster's coordinator.</param>
     public static async Task<CoordinatorApi> StartAsync(IPEndPoint endpoint, IActorRef? manager = null, TextWriter? log = null,
-        TimeSpan? askTimeout = null, CancellationToken cancel = default, ApiOptions? options = null)
+        TimeSpan? askTimeout = null, ApiToken? token = null, DataRoots? dataRoots = null, CancellationToken cancel = default,
+        ApiOptions? options = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -87,7 +102,8 @@ public sealed class CoordinatorApi : IAsyncDisposable
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
-        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10), options ?? new ApiOptions());
+        var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10), token,
+            dataRoots ?? DataRoots.Anywhere, options ?? new ApiOptions());
         await app.StartAsync(cancel);
         return api;
     }
@@ -95,6 +111,12 @@ public sealed class CoordinatorApi : IAsyncDisposable
     /// <summary>Where it listens, with the port it got: http://127.0.0.1:5080/.</summary>
     public Uri Address =>
         new(_app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+    /// <summary>Every mapped endpoint as (HTTP method, route pattern), e.g. ("GET", "/api/sweeps/{id}").</summary>
+    public IReadOnlyList<(string Method, string Pattern)> Endpoints =>
+        ((IEndpointRouteBuilder)_app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+        .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/'))))
+        .ToList();
 
     /// <summary>From now on requests go to <paramref name="manager"/> (again after the node started a new incarnation).</summary>
     public void Attach(IActorRef manager) => _manager = manager;
@@ -153,7 +175,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
         var source = new SweepSource(path, text);
         try
         {
-            ExperimentLoader.LoadSweep(source);
+            ExperimentLoader.LoadSweep(source, _roots);
         }
         catch (ConfigException e)
         {
@@ -318,6 +340,19 @@ public sealed class CoordinatorApi : IAsyncDisposable
 
     private static IResult ReadOnly() =>
         Json(405, new ApiError("this server is a read-only dashboard: it cannot submit or cancel sweeps"));
+
+    /// <summary>401 for an /api request without the token, before any endpoint (or the body) is read.</summary>
+    private static Func<HttpContext, RequestDelegate, Task> RequireToken(ApiToken token) => async (http, next) =>
+    {
+        if (!http.Request.Path.StartsWithSegments(ApiPrefix, StringComparison.OrdinalIgnoreCase)
+            || token.Accepts(http.Request.Headers.Authorization.FirstOrDefault()))
+        {
+            await next(http);
+            return;
+        }
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        await Json(401, new ApiError("this API needs its token: Authorization: Bearer <token>")).ExecuteAsync(http);
+    };
 
     private static IResult TooLarge() => Json(413, new ApiError($"the request body is larger than {MaxBodyBytes} bytes"));
 

@@ -18,20 +18,43 @@ public sealed class CoordinatorClient : IDisposable
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly HttpClient _http;
 
-    private CoordinatorClient(Uri url) => _http = new HttpClient { BaseAddress = url, Timeout = Timeout };
+    private CoordinatorClient(Uri url, string? token)
+    {
+        _http = new HttpClient { BaseAddress = url, Timeout = Timeout };
+        // Only ever the header: a token in the URL would end up in proxies' and servers' access logs.
+        if (token is not null) _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+    }
 
     public Uri Url => _http.BaseAddress!;
 
-    public static Option<string?> Option() => new("--coordinator")
+    /// <summary><c>--coordinator</c> and <c>--token</c>, added to a client command.</summary>
+    public static ClientOptions Options(Command command)
     {
-        Description = $"The coordinator's HTTP API, e.g. http://127.0.0.1:5080 (env {Variable}; `reccluster node coordinator --http` serves it).",
-    };
+        var url = new Option<string?>("--coordinator")
+        {
+            Description = $"The coordinator's HTTP API, e.g. http://127.0.0.1:5080 (env {Variable}; `reccluster node coordinator --http` " +
+                "serves it).",
+        };
+        var token = new Option<string?>("--token")
+        {
+            Description = $"The API's bearer token (env {ApiToken.Variable}, which other users cannot read in the process list).",
+        };
+        command.Options.Add(url);
+        command.Options.Add(token);
+        return new ClientOptions(url, token);
+    }
 
     /// <summary>The client for the flag's URL, else the environment variable's; null when neither is set.</summary>
-    public static CoordinatorClient? From(ParseResult parse, Option<string?> option) =>
-        (parse.GetValue(option) ?? Environment.GetEnvironmentVariable(Variable)) is { Length: > 0 } text ? new CoordinatorClient(Parse(text)) : null;
+    public static CoordinatorClient? From(ParseResult parse, ClientOptions options)
+    {
+        if ((parse.GetValue(options.Url) ?? Environment.GetEnvironmentVariable(Variable)) is not { Length: > 0 } text) return null;
+        var token = parse.GetValue(options.Token) ?? Environment.GetEnvironmentVariable(ApiToken.Variable);
+        if (token is not null && (token.Length == 0 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+            throw new UsageException($"--token (or {ApiToken.Variable}): the token must be one word without spaces");
+        return new CoordinatorClient(Parse(text), token);
+    }
 
-    public static CoordinatorClient Require(ParseResult parse, Option<string?> option) => From(parse, option)
+    public static CoordinatorClient Require(ParseResult parse, ClientOptions options) => From(parse, options)
         ?? throw new UsageException($"which coordinator? --coordinator URL (or {Variable}), e.g. http://127.0.0.1:5080");
 
     private static Uri Parse(string text)
@@ -68,6 +91,9 @@ public sealed class CoordinatorClient : IDisposable
                 HttpStatusCode.BadRequest when error.Parameter is { } p && error.Error.StartsWith(p + ": ") =>
                     new UsageException($"--{p.Replace('_', '-')} {error.Error[(p.Length + 2)..]}"),
                 HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.RequestEntityTooLarge => new UsageException(error.Error),
+                HttpStatusCode.Unauthorized => new UsageException(
+                    $"the coordinator at {Url} refused the request: {(_http.DefaultRequestHeaders.Authorization is null
+                        ? $"it needs a token (--token or {ApiToken.Variable})" : "wrong token")}"),
                 _ => new InvalidOperationException($"the coordinator at {Url} answered {(int)response.StatusCode}: {error.Error}"),
             };
         }
@@ -109,3 +135,6 @@ public sealed class CoordinatorClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 }
+
+/// <summary>A client command's <c>--coordinator</c> and <c>--token</c> options.</summary>
+public sealed record ClientOptions(Option<string?> Url, Option<string?> Token);

@@ -21,8 +21,6 @@ public static class LeaderboardCommand
         var state = new Option<DirectoryInfo>("--state") { Description = "State folder of the sweep(s).", DefaultValueFactory = _ => new DirectoryInfo("reccluster-state") };
         var store = StoreOption.Create();
         var sweep = new Option<string?>("--sweep") { Description = "Sweep id (default: the most recent sweep in the state folder; required with --coordinator)." };
-        var coordinator = CoordinatorClient.Option();
-        coordinator.Description += " Query the coordinator's leaderboard instead of a state folder or store.";
         var top = new Option<int>("--top") { Description = "How many trials to show.", DefaultValueFactory = _ => 10 };
         var metric = new Option<string?>("--metric") { Description = "Sort metric: a validation metric at the best epoch (ndcg@10) or a test one (test:ndcg@10). Default: the sweep's objective." };
         var groupBy = new Option<string?>("--group-by") { Description = "Group trials by a hyperparameter and show mean ± std of the metric (e.g. sample_seed repeats)." };
@@ -31,7 +29,10 @@ public static class LeaderboardCommand
         format.AcceptOnlyFromAmong(Formats);
         top.InRange(1, null, "--top must be at least 1");
         var command = new Command("leaderboard", "Query a sweep's trials: top-k by any metric, one trial's history, or groups by a hyperparameter.");
-        foreach (var option in new Option[] { state, store, coordinator, sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
+        foreach (var option in new Option[] { state, store }) command.Options.Add(option);
+        var coordinator = CoordinatorClient.Options(command);
+        coordinator.Url.Description += " Query the coordinator's leaderboard instead of a state folder or store.";
+        foreach (var option in new Option[] { sweep, top, metric, groupBy, trial, format }) command.Options.Add(option);
         command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () =>
         {
             var request = new LeaderboardRequest(parse.GetValue(sweep), parse.GetValue(top), parse.GetValue(metric), parse.GetValue(groupBy),
@@ -39,7 +40,8 @@ public static class LeaderboardCommand
             var (chosen, output) = (parse.GetValue(format)!, parse.InvocationConfiguration.Output);
             // RECCLUSTER_COORDINATOR picks the coordinator unless a state folder or store is named; the flag always does.
             bool local = parse.GetResult(state) is { Implicit: false } || parse.GetResult(store) is { Implicit: false };
-            bool flag = parse.GetValue(coordinator) is not null;
+            bool flag = parse.GetValue(coordinator.Url) is not null;
+            if (local && parse.GetValue(coordinator.Token) is not null) throw new UsageException("--token is for --coordinator");
             if (flag && local) throw new UsageException("--coordinator reads the coordinator's store: leave out --state and --store");
             if ((flag || !local) && CoordinatorClient.From(parse, coordinator) is { } client)
                 using (client) Render(Remote(client, request), chosen, output);

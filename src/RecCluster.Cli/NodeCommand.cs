@@ -7,6 +7,7 @@ using RecCluster.Api;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Nodes;
 using RecCluster.Cluster.Workers;
+using RecCluster.Core.Security;
 
 namespace RecCluster.Cli;
 
@@ -20,7 +21,10 @@ public static class NodeCommand
     public const int Downed = 3;
 
     private sealed record CommonOptions(
-        Option<string?> Host, Option<int?> Port, Option<string?> Seeds, Option<FileInfo?> Config);
+        Option<string?> Host, Option<int?> Port, Option<string?> Seeds, Option<FileInfo?> Config, Option<string[]> DataRoots);
+
+    /// <summary>Data roots in the environment: folders separated by ':', as in PATH.</summary>
+    private const string DataRootsVariable = "RECCLUSTER_DATA_ROOTS";
 
     public static Command Create()
     {
@@ -41,37 +45,75 @@ public static class NodeCommand
         var http = new Option<string?>("--http")
         {
             Description = "Serve the HTTP API at ADDR:PORT, e.g. 127.0.0.1:5080 (env RECCLUSTER_HTTP; default: no API). " +
-                "It has no authentication: keep it on loopback or a trusted network.",
+                "Off loopback it needs a token (--token-file) unless --insecure.",
         };
-        var common = Common("4053, from cluster-config/coordinator.conf", "the coordinator itself");
+        var tokenFile = new Option<FileInfo?>("--token-file")
+        {
+            Description = $"File holding the HTTP API's bearer token, one line of at least {ApiToken.MinLength} characters (env " +
+                $"{ApiToken.FileVariable}, or the token itself in {ApiToken.Variable}). Every /api request must send it.",
+        };
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "Serve the HTTP API off loopback without a token: anyone who reaches the port can submit and cancel sweeps.",
+        };
+        var common = Common("4053, from cluster-config/coordinator.conf", "the coordinator itself",
+            "Default: anywhere when the API has no token (loopback development), else the working directory.");
         var command = new Command("coordinator",
             "Run the coordinator node: the cluster's seed by default; it will host the sweep manager.");
         var store = StoreOption.Create();
-        foreach (var option in new Option[] { state, store, http, common.Host, common.Port, common.Seeds, common.Config })
+        foreach (var option in new Option[] { state, store, http, tokenFile, insecure, common.Host, common.Port, common.Seeds, common.Config,
+                     common.DataRoots })
             command.Options.Add(option);
-        IPEndPoint? endpoint = null;
+        ApiEndpoint? api = null;
         command.SetAction(parse => Guarded(parse, () =>
         {
             if ((parse.GetValue(http) ?? Env("RECCLUSTER_HTTP")) is { } address)
-            {
-                try
-                {
-                    endpoint = CoordinatorApi.ParseEndpoint(address);
-                }
-                catch (FormatException e)
-                {
-                    throw new UsageException($"--http: {e.Message}");
-                }
-            }
+                api = Api(address, Token(parse.GetValue(tokenFile)), parse.GetValue(insecure));
             var folder = parse.GetValue(state)?.FullName ?? Env("RECCLUSTER_STATE")
                 ?? throw new UsageException("the coordinator needs a state folder: --state DIR (or RECCLUSTER_STATE)");
             var settings = Settings(parse, common, NodeRole.Coordinator, slots: 0, gpus: 0, Path.GetFullPath(folder));
+            // An API with a token is meant to be reached by others: without roots it reads data under the working directory only.
+            if (settings.DataRoots is null && api?.Token is not null)
+                settings = settings with { DataRoots = DataRoots.Of([Environment.CurrentDirectory], "--data-root") };
             // The leaderboard (the sweeps' one source of truth) in PostgreSQL lets a coordinator on another machine take over.
             return StoreOption.Location(parse, store, new DirectoryInfo(folder)) is StoreLocation.Postgres postgres
                 ? settings with { Store = postgres } : settings;
         }, (stderr, settings) => stderr.WriteLine($"coordinator: state in {settings.Directory}" +
-            (settings.Store is { } db ? $", leaderboard in {db}" : "")), () => endpoint));
+            (settings.Store is { } db ? $", leaderboard in {db}" : "")), () => api));
         return command;
+    }
+
+    /// <summary>Where the API listens and its token; an API reachable from other machines needs one unless insecure.</summary>
+    private static ApiEndpoint Api(string address, ApiToken? token, bool insecure)
+    {
+        IPEndPoint endpoint;
+        try
+        {
+            endpoint = CoordinatorApi.ParseEndpoint(address);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--http: {e.Message}");
+        }
+        if (token is null && !insecure && !IPAddress.IsLoopback(endpoint.Address))
+            throw new UsageException($"--http {address}: the API would be reachable from other machines without a token; give one " +
+                $"(--token-file FILE, {ApiToken.FileVariable} or {ApiToken.Variable}) or pass --insecure to serve it open");
+        return new ApiEndpoint(endpoint, token);
+    }
+
+    /// <summary>The API token: --token-file, else the file in RECCLUSTER_TOKEN_FILE, else RECCLUSTER_TOKEN; null if none.</summary>
+    private static ApiToken? Token(FileInfo? file)
+    {
+        try
+        {
+            if (file is not null) return ApiToken.FromFile(file.FullName, "--token-file");
+            if (Env(ApiToken.FileVariable) is { } path) return ApiToken.FromFile(path, ApiToken.FileVariable);
+            return Env(ApiToken.Variable) is { } text ? ApiToken.Parse(text, ApiToken.Variable) : null;
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     private static Command Worker()
@@ -96,9 +138,11 @@ public static class NodeCommand
         slots.InRange(1, "--slots must be at least 1");
         simulate.InRange(0, "--simulate-epoch-ms must be 0 or more");
         gpus.InRange(0, "--gpus must be 0 or more");
-        var common = Common("0 = any free port, from cluster-config/worker.conf", "required unless --config sets akka.cluster.seed-nodes");
+        var common = Common("0 = any free port, from cluster-config/worker.conf", "required unless --config sets akka.cluster.seed-nodes",
+            "Default: anywhere (the coordinator checks what it accepts).");
         var command = new Command("worker", "Run a worker node: joins the coordinator through the seeds and offers its slots.");
-        foreach (var option in new Option[] { slots, gpus, storage, simulate, common.Host, common.Port, common.Seeds, common.Config })
+        foreach (var option in new Option[] { slots, gpus, storage, simulate, common.Host, common.Port, common.Seeds, common.Config,
+                     common.DataRoots })
             command.Options.Add(option);
         string gpuSource = "";
         int? simulateMs = null;
@@ -116,11 +160,12 @@ public static class NodeCommand
         {
             stderr.WriteLine($"worker: {settings.Slots} slot(s), {settings.Gpus} GPU(s) ({gpuSource}), storage in {settings.Directory}");
             if (simulateMs is { } ms) stderr.WriteLine($"worker: SIMULATED trials, one epoch every {ms} ms; nothing is trained");
+            if (settings.DataRoots is { } roots) stderr.WriteLine($"worker: trials may read data under {string.Join(", ", roots.Roots)}");
         }, launcher: () => simulateMs is { } ms ? SimulatedTrialPlan.Launcher(TimeSpan.FromMilliseconds(ms)) : null));
         return command;
     }
 
-    private static CommonOptions Common(string portDefault, string seedsDefault)
+    private static CommonOptions Common(string portDefault, string seedsDefault, string dataRootsDefault)
     {
         var host = new Option<string?>("--host")
         {
@@ -135,12 +180,18 @@ public static class NodeCommand
         {
             Description = "HOCON laid over the shipped cluster-config files (env RECCLUSTER_CONFIG).",
         };
+        var dataRoots = new Option<string[]>("--data-root")
+        {
+            Description = $"A folder submitted sweeps may read data from; repeat for several (env {DataRootsVariable}, ':'-separated). " +
+                dataRootsDefault,
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         port.Validators.Add(r =>
         {
             try { if (r.GetValueOrDefault<int?>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); }
             catch (InvalidOperationException) { }   // unparsable: the parser has said so
         });
-        return new CommonOptions(host, port, seeds, config);
+        return new CommonOptions(host, port, seeds, config, dataRoots);
     }
 
     private static NodeSettings Settings(ParseResult parse, CommonOptions common, NodeRole role, int slots, int gpus, string folder)
@@ -150,15 +201,29 @@ public static class NodeCommand
             .Select(NodeConfig.ParseSeed).ToList();
         var config = parse.GetValue(common.Config)?.FullName ?? Env("RECCLUSTER_CONFIG");
         if (config is not null && !File.Exists(config)) throw new UsageException($"--config: {config} does not exist");
+        var roots = parse.GetValue(common.DataRoots) is { Length: > 0 } given ? Roots(given, "--data-root")
+            : Env(DataRootsVariable) is { } listed ? Roots(listed.Split(':', StringSplitOptions.RemoveEmptyEntries), DataRootsVariable) : null;
         return new NodeSettings(role, parse.GetValue(common.Host) ?? Env("RECCLUSTER_HOST"),
-            parse.GetValue(common.Port) ?? Number("RECCLUSTER_PORT", 0, 65535), seeds, slots, gpus, folder, config);
+            parse.GetValue(common.Port) ?? Number("RECCLUSTER_PORT", 0, 65535), seeds, slots, gpus, folder, config, DataRoots: roots);
+    }
+
+    private static DataRoots Roots(IEnumerable<string> folders, string flag)
+    {
+        try
+        {
+            return DataRoots.Of(folders, flag);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     /// <summary>Resolves the settings, prints where things live, runs the node until it ends and maps how it ended.</summary>
     /// <param name="http">Where the HTTP API listens (resolved with the settings), or null.</param>
     /// <param name="launcher">What starts a worker's trials (resolved with the settings), or null for trial processes.</param>
     private static int Guarded(ParseResult parse, Func<NodeSettings> resolve, Action<TextWriter, NodeSettings> describe,
-        Func<IPEndPoint?>? http = null, Func<ITrialLauncher?>? launcher = null)
+        Func<ApiEndpoint?>? http = null, Func<ITrialLauncher?>? launcher = null)
     {
         var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
         return Errors.Guard(stderr, () =>
@@ -180,10 +245,10 @@ public static class NodeCommand
         });
     }
 
-    private static int Run(NodeSettings settings, NodeConfig config, IPEndPoint? http, ITrialLauncher? launcher, TextWriter stdout,
+    private static int Run(NodeSettings settings, NodeConfig config, ApiEndpoint? http, ITrialLauncher? launcher, TextWriter stdout,
         TextWriter stderr)
     {
-        var api = http is null ? null : StartApi(http, stderr);
+        var api = http is null ? null : StartApi(http, settings.DataRoots, stderr);
         try
         {
             return Run(settings, config, api, launcher, stdout, stderr);
@@ -195,18 +260,21 @@ public static class NodeCommand
     }
 
     /// <summary>Listens before the node starts (a port in use fails at once); requests are answered 503 until the node is Up.</summary>
-    private static CoordinatorApi StartApi(IPEndPoint endpoint, TextWriter stderr)
+    private static CoordinatorApi StartApi(ApiEndpoint http, DataRoots? roots, TextWriter stderr)
     {
         CoordinatorApi api;
         try
         {
-            api = CoordinatorApi.StartAsync(endpoint, log: stderr).GetAwaiter().GetResult();
+            api = CoordinatorApi.StartAsync(http.Endpoint, log: stderr, token: http.Token, dataRoots: roots).GetAwaiter().GetResult();
         }
         catch (IOException e)
         {
-            throw new InvalidOperationException($"--http: cannot listen at {endpoint}: {e.Message}");
+            throw new InvalidOperationException($"--http: cannot listen at {http.Endpoint}: {e.Message}");
         }
-        stderr.WriteLine($"coordinator: HTTP API at {api.Address}");
+        stderr.WriteLine($"coordinator: HTTP API at {api.Address}" + (http.Token is null ? " (no token: open to anyone who reaches it)"
+            : " (bearer token required under /api)"));
+        stderr.WriteLine(roots is { Confined: true } ? $"coordinator: sweeps may read data under {string.Join(", ", roots.Roots)}"
+            : "coordinator: sweeps may read data anywhere (no --data-root)");
         return api;
     }
 
@@ -256,6 +324,8 @@ public static class NodeCommand
                 return Errors.Failed;
         }
     }
+
+    private sealed record ApiEndpoint(IPEndPoint Endpoint, ApiToken? Token);
 
     private static RemoteTransportException? TransportFailure(Exception? e)
     {

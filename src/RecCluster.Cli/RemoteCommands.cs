@@ -20,13 +20,13 @@ public static class RemoteCommands
     public static Command Submit()
     {
         var file = new Argument<FileInfo>("sweep") { Description = "Sweep YAML (as for `reccluster sweep`); its data paths must be readable on the coordinator." };
-        var coordinator = CoordinatorClient.Option();
         var json = new Option<bool>("--json") { Description = "Print {\"sweep_id\": ...} instead of the bare id." };
         var command = new Command("submit",
             "Submit a sweep to a coordinator, which checks it as `reccluster sweep` does (every problem as file:line:col, exit 2, nothing " +
             "started) and queues it; prints the sweep id. Submitting the same text again is the same sweep (resumed if it ended).");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { coordinator, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { json }) command.Options.Add(option);
+        var coordinator = CoordinatorClient.Options(command);
         command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
@@ -44,7 +44,6 @@ public static class RemoteCommands
 
     public static Command Status()
     {
-        var coordinator = CoordinatorClient.Option();
         var sweep = new Option<string?>("--sweep") { Description = "One sweep's status (default: every sweep the coordinator was given)." };
         var follow = new Option<bool>("--follow")
         {
@@ -53,7 +52,8 @@ public static class RemoteCommands
         var json = new Option<bool>("--json") { Description = "Print the status as the API's JSON (one line)." };
         var command = new Command("status",
             "Show sweeps on a coordinator: state (queued, running, finished, cancelled), trial counts, epochs and the best trial.");
-        foreach (var option in new Option[] { coordinator, sweep, follow, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { sweep, follow, json }) command.Options.Add(option);
+        var coordinator = CoordinatorClient.Options(command);
         command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
@@ -120,12 +120,12 @@ public static class RemoteCommands
 
     public static Command Cancel()
     {
-        var coordinator = CoordinatorClient.Option();
         var sweep = new Option<string>("--sweep") { Description = "The sweep to cancel.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the sweep's status as the API's JSON." };
         var command = new Command("cancel",
             "Cancel a sweep on a coordinator: its running trials are stopped and recorded as interrupted (submitting it again resumes it).");
-        foreach (var option in new Option[] { coordinator, sweep, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { sweep, json }) command.Options.Add(option);
+        var coordinator = CoordinatorClient.Options(command);
         command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () =>
         {
             using var client = CoordinatorClient.Require(parse, coordinator);
@@ -140,10 +140,10 @@ public static class RemoteCommands
 
     public static Command Cluster()
     {
-        var coordinator = CoordinatorClient.Option();
         var json = new Option<bool>("--json") { Description = "Print the API's JSON." };
         var command = new Command("cluster", "Show a coordinator's cluster: its members and roles, and every worker's slots (busy, free).");
-        foreach (var option in new Option[] { coordinator, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { json }) command.Options.Add(option);
+        var coordinator = CoordinatorClient.Options(command);
         command.SetAction(parse => Errors.Guard(parse.InvocationConfiguration.Error, () =>
         {
             using var client = CoordinatorClient.Require(parse, coordinator);

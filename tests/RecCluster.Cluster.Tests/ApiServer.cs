@@ -6,6 +6,7 @@ using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
 using RecCluster.Cluster.Sweeps;
 using RecCluster.Cluster.Workers;
+using RecCluster.Core.Security;
 
 namespace RecCluster.Cluster.Tests;
 
@@ -17,10 +18,14 @@ public sealed class ApiServer : IAsyncDisposable
 {
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
+    /// <summary>The API's bearer token; <see cref="Http"/> sends it.</summary>
+    public const string Token = "test-token-0123456789abcdef";
+
     private ApiServer(CoordinatorApi api, IActorRef manager, IActorRef leaderboard, SimulatedTrialLauncher launcher)
     {
         (Api, Manager, Leaderboard, Launcher) = (api, manager, leaderboard, launcher);
         Http = new HttpClient { BaseAddress = api.Address, Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
     }
 
     public CoordinatorApi Api { get; }
@@ -30,14 +35,16 @@ public sealed class ApiServer : IAsyncDisposable
     public HttpClient Http { get; }
     public string Url => Api.Address.ToString().TrimEnd('/');
 
-    public static async Task<ApiServer> StartAsync(ActorSystem system, string state, int slots = 2, Func<AttemptId, bool>? hang = null)
+    public static async Task<ApiServer> StartAsync(ActorSystem system, string state, int slots = 2, Func<AttemptId, bool>? hang = null,
+        DataRoots? roots = null)
     {
         var leaderboard = system.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(state)));
         var manager = system.ActorOf(SweepManager.Props(leaderboard));
         var launcher = new SimulatedTrialLauncher(system.Scheduler, TimeSpan.FromMilliseconds(2),
             run => new SimulatedTrial("ndcg@10", e => 0.01 * e * (run.Id.Index + 1), 3, HangAtEpoch: hang?.Invoke(run.Id) == true ? 2 : null));
         system.ActorOf(WorkerAgent.Props(manager, WorkerAgent.PlanSlots(slots, 0, 0), launcher, TimeSpan.FromSeconds(30)));
-        var api = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), manager);
+        var api = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), manager,
+            token: ApiToken.Parse(Token, "test"), dataRoots: roots);
         return new ApiServer(api, manager, leaderboard, launcher);
     }
 

@@ -6,6 +6,7 @@ using Akka.TestKit.Xunit2;
 using RecCluster.Api;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Security;
 
 namespace RecCluster.Cluster.Tests;
 
@@ -15,7 +16,8 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
     private ApiServer _server = null!;
 
     public async Task InitializeAsync() => _server = await ApiServer.StartAsync(Sys, _files.State,
-        hang: id => id.SweepId.StartsWith("hang-"));
+        hang: id => id.SweepId.StartsWith("hang-"),
+        roots: DataRoots.Of([Directory.CreateDirectory(Path.Combine(_files.Folder, "data")).FullName], "--data-root"));
 
     public async Task DisposeAsync()
     {
@@ -77,6 +79,40 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Contains("larger than", (string)body!["error"]!);
         Assert.Empty((await _server.Get("/api/sweeps")).Body!["sweeps"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_billion_laughs_body_is_refused_with_400_quickly_and_starts_nothing()
+    {
+        // Nine levels of ten aliases each: 10^9 nodes if anything expanded it.
+        var levels = Enumerable.Range(1, 9).Select(i => $"l{i}: &l{i} [{string.Join(",", Enumerable.Repeat($"*l{i - 1}", 10))}]");
+        var yaml = $"name: lol\nl0: &l0 [lol]\n{string.Join("\n", levels)}\nmodels: {{sasrec: {{hidden_size: *l9}}}}\n";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (status, body) = await _server.Send(HttpMethod.Post, $"/api/sweeps?path={Uri.EscapeDataString(SweepPath("lol.yaml"))}",
+            new StringContent(yaml));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{watch.Elapsed}");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Matches(@"lol\.yaml:7:\d+: the document expands to more than 100000 nodes", (string)body!["errors"]![0]!);
+        Assert.Empty((await _server.Get("/api/sweeps")).Body!["sweeps"]!.AsArray());
+        Assert.Equal(0, _server.Launcher.Running);
+    }
+
+    [Theory]
+    [InlineData("../secret.inter", "{0}/secret.inter is outside the data roots ({0}/data)")]
+    [InlineData("/etc/passwd", "/etc/passwd is outside the data roots ({0}/data)")]
+    [InlineData("link/secret.inter", "{0}/data/link/secret.inter (it leads to {0}/secret.inter) is outside the data roots ({0}/data)")]
+    public async Task A_sweep_reading_data_outside_the_data_roots_is_400_naming_the_path_and_starts_nothing(string data, string message)
+    {
+        File.WriteAllText(Path.Combine(_files.Folder, "secret.inter"), "user_id:token\titem_id:token\n1\t1\n");
+        if (!Path.Exists(Path.Combine(_files.Folder, "data", "link")))
+            Directory.CreateSymbolicLink(Path.Combine(_files.Folder, "data", "link"), _files.Folder);
+        var yaml = Named("escape").Replace("{synthetic: {users: 60, items: 30, clusters: 3, min_length: 5, max_length: 10}}", $"{{path: {data}}}");
+        var (status, body) = await _server.Send(HttpMethod.Post,
+            $"/api/sweeps?path={Uri.EscapeDataString(Path.Combine(_files.Folder, "data", "sweep.yaml"))}", new StringContent(yaml));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.EndsWith("data.path: " + string.Format(message, _files.Folder), (string)Assert.Single(body!["errors"]!.AsArray())!);
+        Assert.Empty((await _server.Get("/api/sweeps")).Body!["sweeps"]!.AsArray());
+        Assert.Equal(0, _server.Launcher.Running);
     }
 
     [Theory]

@@ -23,10 +23,12 @@ public sealed class CliClientTests() : TestKit(TestSystems.SerializeMessages), I
         Shutdown();
     }
 
+    /// <summary>Runs the CLI; a client of the test server sends its token, as a user would.</summary>
     private static (int Exit, string Out, string Err) Cli(params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
+        if (args.Contains("--coordinator") && !args.Contains("--state")) args = [.. args, "--token", ApiServer.Token];
         int exit = CliApp.Run(args, output, error);
         return (exit, output.ToString(), error.ToString());
     }

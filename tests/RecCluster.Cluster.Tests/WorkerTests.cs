@@ -1,6 +1,7 @@
 using RecCluster.Cluster.Protocol;
 using RecCluster.Cluster.Workers;
 using RecCluster.Core.Config;
+using RecCluster.Core.Security;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Tests;
@@ -37,5 +38,41 @@ public sealed class WorkerTests : IDisposable
         Assert.Equal(3, code);
         Assert.Equal("oops", stderr);
         Assert.Equal("1 sasrec", Assert.IsType<TrialError>(Assert.Single(events)).Message);   // "starting" is not an event
+    }
+}
+
+/// <summary>A worker's own data roots: a trial reading elsewhere is not started.</summary>
+public sealed class ConfinedLauncherTests : IDisposable
+{
+    private readonly SweepFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    private sealed class Recording : ITrialLauncher
+    {
+        public int Launched { get; private set; }
+
+        public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
+        {
+            Launched++;
+            return null!;   // never used: the test only counts launches
+        }
+    }
+
+    private static RunTrial Reading(string path) => new(new AttemptId("t-1", 0, 1),
+        new TrialSpec(new SweepSource("/s.yaml", "name: t\n"), "pop", new Dictionary<string, ParamValue>(), 1, [new DataFile(path, "00")]),
+        new Slot("cpu0", null), Resume: false);
+
+    [Fact]
+    public void A_trial_reading_outside_the_workers_roots_is_refused_before_it_starts()
+    {
+        var inner = new Recording();
+        var roots = DataRoots.Of([_files.Folder], "--data-root");
+        var launcher = new ConfinedTrialLauncher(inner, roots);
+        var e = Assert.Throws<UnauthorizedAccessException>(() => launcher.Launch(Reading("/etc/passwd"), _ => { }, (_, _) => { }));
+        Assert.Equal($"this worker's --data-root refuses it: /etc/passwd is outside the data roots ({_files.Folder})", e.Message);
+        Assert.Equal(0, inner.Launched);
+        launcher.Launch(Reading(Path.Combine(_files.Folder, "ok.inter")), _ => { }, (_, _) => { });
+        Assert.Equal(1, inner.Launched);
     }
 }

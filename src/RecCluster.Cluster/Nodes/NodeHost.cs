@@ -94,6 +94,7 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
             var workerTimings = new WorkerTimings(hocon.GetTimeSpan("reccluster.worker.heartbeat-timeout"),
                 hocon.GetTimeSpan("reccluster.worker.register-interval"), hocon.GetTimeSpan("reccluster.worker.resend-interval"));
             var trials = launcher ?? ProcessTrialLauncher.ForCurrentProgram(Path.Combine(settings.Directory, "specs"), settings.Directory);
+            if (settings.DataRoots is { Confined: true } roots) trials = new ConfinedTrialLauncher(trials, roots);
             system.ActorOf(WorkerAgent.Props(proxy, WorkerAgent.NodeSlots(settings.Slots, settings.Gpus), trials, _held, workerTimings), "worker");
         }
         return proxy;

@@ -9,6 +9,8 @@ namespace RecCluster.Cluster.Nodes;
 /// <param name="Directory">The coordinator's state folder or the worker's checkpoint storage.</param>
 /// <param name="ConfigFile">User HOCON laid over the shipped files.</param>
 /// <param name="Store">The coordinator's leaderboard store when it is not the SQLite file in <see cref="Directory"/>.</param>
+/// <param name="DataRoots">Where submitted sweeps may read data (the coordinator's API checks sweeps, a worker its trials);
+/// null: anywhere.</param>
 public sealed record NodeSettings(
     NodeRole Role,
     string? Host,
@@ -18,4 +20,5 @@ public sealed record NodeSettings(
     int Gpus,
     string Directory,
     string? ConfigFile,
-    Leaderboard.StoreLocation? Store = null);
+    Leaderboard.StoreLocation? Store = null,
+    Core.Security.DataRoots? DataRoots = null);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RecCluster.Cluster.Protocol;
+using RecCluster.Core.Security;
 using RecCluster.Core.Sweeps;
 
 namespace RecCluster.Cluster.Workers;
@@ -46,7 +47,8 @@ public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string
     public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
     {
         Directory.CreateDirectory(specDirectory);
-        var specPath = Path.Combine(specDirectory, $"{run.Id.SweepId}-trial-{run.Id.Index:D4}-attempt-{run.Id.Attempt}.json");
+        // The sweep id comes from a submitted name: checked again here, so no file is written outside the spec folder.
+        var specPath = PathConfinement.Inside(specDirectory, $"{run.Id.SweepId}-trial-{run.Id.Index:D4}-attempt-{run.Id.Attempt}.json");
         File.WriteAllText(specPath, TrialCodec.EncodeSpec(run.Spec));
         var start = new ProcessStartInfo(executable)
         {
@@ -106,5 +108,21 @@ public sealed class ProcessTrialLauncher(string executable, IReadOnlyList<string
 /// <summary>Where a trial keeps its checkpoints inside a storage folder: one directory per trial, shared by its attempts.</summary>
 public static class TrialStorage
 {
-    public static string DirectoryFor(string storage, AttemptId id) => Path.Combine(storage, id.SweepId, $"trial-{id.Index:D4}");
+    /// <exception cref="ArgumentException">The sweep id would lead outside <paramref name="storage"/>.</exception>
+    public static string DirectoryFor(string storage, AttemptId id) =>
+        PathConfinement.Inside(storage, Path.Combine(id.SweepId, $"trial-{id.Index:D4}"));
+}
+
+/// <summary>
+/// A worker's <c>--data-root</c>: refuses to start a trial whose data files lie outside the roots (the coordinator checked
+/// them too, but a worker trusts its own configuration, not the sweep's text).
+/// </summary>
+public sealed class ConfinedTrialLauncher(ITrialLauncher inner, DataRoots roots) : ITrialLauncher
+{
+    public ITrialHandle Launch(RunTrial run, Action<TrialEvent> onEvent, Action<int, string> onExit)
+    {
+        if (run.Spec.Data.Select(d => roots.Refusal(d.Path)).FirstOrDefault(r => r is not null) is { } refusal)
+            throw new UnauthorizedAccessException($"this worker's --data-root refuses it: {refusal}");
+        return inner.Launch(run, onEvent, onExit);
+    }
 }

@@ -1,6 +1,8 @@
 using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
 using RecCluster.Core.Sweeps;
+using System.Text.RegularExpressions;
+using RecCluster.Core.Security;
 using YamlDotNet.RepresentationModel;
 
 namespace RecCluster.Core.Config;
@@ -10,7 +12,7 @@ namespace RecCluster.Core.Config;
 /// <c>file:line:col: message</c>; nothing is returned unless the whole file is valid.
 /// Relative data paths resolve against the config file's folder.
 /// </summary>
-public static class ExperimentLoader
+public static partial class ExperimentLoader
 {
     private static readonly string[] TopKeys = ["name", "data", "split", "evaluation", "objective", "models", .. SweepSections.Keys];
     private static readonly string[] DataKeys =
@@ -38,7 +40,13 @@ public static class ExperimentLoader
     public static SweepConfig LoadSweep(string path) => Accepted(Parse(path, sweep: true));
 
     /// <summary>Loads a sweep from its submitted text (a trial process does this; the file itself is not read).</summary>
-    public static SweepConfig LoadSweep(SweepSource text) => Accepted(Parse(text, sweep: true));
+    public static SweepConfig LoadSweep(SweepSource text) => Accepted(Parse(text, sweep: true, DataRoots.Anywhere));
+
+    /// <summary>
+    /// Loads a submitted sweep whose data files must lie under <paramref name="roots"/> (after <c>..</c> and links): a file
+    /// outside them is a problem at its key, naming the path, and whether it exists is not revealed.
+    /// </summary>
+    public static SweepConfig LoadSweep(SweepSource text, DataRoots roots) => Accepted(Parse(text, sweep: true, roots));
 
     private static SweepConfig Accepted((SweepConfig? Config, YamlSource Source, YamlNode? DataNode) parsed) =>
         parsed.Source.Errors.Count > 0 ? throw new ConfigException(parsed.Source.Errors) : parsed.Config!;
@@ -89,10 +97,10 @@ public static class ExperimentLoader
             unreadable.Error(1, 1, $"cannot read the file: {e.Message}");
             return (null, unreadable, null);
         }
-        return Parse(text, sweep);
+        return Parse(text, sweep, DataRoots.Anywhere);
     }
 
-    private static (SweepConfig? Config, YamlSource Source, YamlNode? DataNode) Parse(SweepSource text, bool sweep)
+    private static (SweepConfig? Config, YamlSource Source, YamlNode? DataNode) Parse(SweepSource text, bool sweep, DataRoots roots)
     {
         var path = text.Path;
         var source = YamlSource.Parse(path, text.Text, out var root);
@@ -101,12 +109,16 @@ public static class ExperimentLoader
         if (top is null) return (null, source, null);
         var folder = System.IO.Path.GetDirectoryName(path)!;
 
-        string name = top.TryGetValue("name", out var n) ? source.String(n.Value, "name") ?? "" : System.IO.Path.GetFileNameWithoutExtension(path);
+        string name = top.TryGetValue("name", out var n) ? source.String(n.Value, "name") ?? "" : DefaultName(path);
+        // The name starts the sweep's id, which names its folders in the state and checkpoint storage: nothing may lead out.
+        if (n.Value is not null && !SafeName().IsMatch(name))
+            source.Error(n.Value, $"name '{name}' may hold only letters, digits, '.', '_' and '-', starting with a letter or digit " +
+                "(it names the sweep's folders)");
         if (top.TryGetValue("split", out var split) && source.String(split.Value, "split") is { } s && s != "leave_one_out")
             source.Error(split.Value, $"split '{s}' is not supported; the only split is leave_one_out (last item test, second-to-last validation)");
 
         var dataNode = Require(source, top, "data", root);
-        var data = dataNode is not null ? ParseData(source, dataNode, folder) : null;
+        var data = dataNode is not null ? ParseData(source, dataNode, folder, roots) : null;
         var evaluation = top.TryGetValue("evaluation", out var ev) ? ParseEvaluation(source, ev.Value) : DefaultEvaluation();
         var objective = top.TryGetValue("objective", out var ob) ? ParseObjective(source, ob.Value, evaluation) : new Objective("ndcg@10", true);
         if (evaluation is not null && objective is not null && !evaluation.MetricNames.Contains(objective.Metric))
@@ -134,14 +146,36 @@ public static class ExperimentLoader
         return null;
     }
 
-    private static DataConfig? ParseData(YamlSource source, YamlNode node, string folder)
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    private static partial Regex SafeName();
+
+    /// <summary>A file's name made safe for a sweep id: other characters become '-'.</summary>
+    private static string DefaultName(string path)
+    {
+        var name = Regex.Replace(System.IO.Path.GetFileNameWithoutExtension(path), "[^A-Za-z0-9._-]", "-");
+        if (name.Length > 90) name = name[..90];
+        return SafeName().IsMatch(name) ? name : "sweep-" + name.TrimStart('.', '-', '_');
+    }
+
+    private static DataConfig? ParseData(YamlSource source, YamlNode node, string folder, DataRoots roots)
     {
         var map = source.Mapping(node, "data", DataKeys);
         if (map is null) return null;
-        string? Resolve(string key) =>
-            map.TryGetValue(key, out var e) && source.String(e.Value, $"data.{key}") is { } p ? System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, p)) : null;
+        bool outside = false;
+        string? Resolve(string key)
+        {
+            if (!map.TryGetValue(key, out var e) || source.String(e.Value, $"data.{key}") is not { } p) return null;
+            var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, p));
+            if (roots.Refusal(full) is not { } refusal) return full;
+            source.Error(e.Value, $"data.{key}: {refusal}");
+            outside = true;
+            return null;
+        }
 
         var path = Resolve("path");
+        var features = Resolve("item_features");
+        var embeddings = Resolve("item_embeddings");
+        if (outside) return null;
         SyntheticConfig? synthetic = map.TryGetValue("synthetic", out var syn) ? ParseSynthetic(source, syn.Value) : null;
         if (map.ContainsKey("path") == map.ContainsKey("synthetic"))
             source.Error(node, "data needs exactly one of 'path' (an interaction file) or 'synthetic' (the built-in generator)");
@@ -149,9 +183,7 @@ public static class ExperimentLoader
             source.Error(map["path"].Value, $"data file not found: {path}");
 
         var format = map.TryGetValue("format", out var f) ? source.Choice(f.Value, "data.format", Formats) ?? DataFormat.Auto : DataFormat.Auto;
-        var features = Resolve("item_features");
         if (features is not null && !System.IO.File.Exists(features)) source.Error(map["item_features"].Value, $"item feature file not found: {features}");
-        var embeddings = Resolve("item_embeddings");
         if (embeddings is not null && !System.IO.File.Exists(embeddings)) source.Error(map["item_embeddings"].Value, $"item embedding file not found: {embeddings}");
         string field = map.TryGetValue("item_feature_field", out var ff) ? source.String(ff.Value, "data.item_feature_field") ?? "class" : "class";
 

@@ -11,6 +11,18 @@ namespace RecCluster.Core.Config;
 /// </summary>
 public sealed class YamlSource(string file)
 {
+    /// <summary>Longest text read (1 MiB, the HTTP API's body limit too): configs are a few hundred bytes.</summary>
+    public const int MaxChars = 1 << 20;
+
+    /// <summary>Deepest nesting of lists and mappings: deeper input would exhaust the stack of a recursive reader.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Most aliases (<c>*name</c>) in one document.</summary>
+    public const int MaxAliases = 100;
+
+    /// <summary>Most nodes once every alias is expanded: a "billion laughs" document is refused before anything walks it.</summary>
+    public const int MaxExpandedNodes = 100_000;
+
     private readonly List<ConfigError> _errors = [];
 
     public string File { get; } = file;
@@ -21,6 +33,11 @@ public sealed class YamlSource(string file)
     {
         var source = new YamlSource(file);
         root = null;
+        if (text.Length > MaxChars)
+        {
+            source.Error(1, 1, $"the file is {text.Length} characters long; a config may have at most {MaxChars}");
+            return source;
+        }
         using var reader = new StringReader(text);
         var scanner = new Scanner(reader);
         var parser = new CollectionTracker(new Parser(scanner));
@@ -28,6 +45,11 @@ public sealed class YamlSource(string file)
         try
         {
             stream.Load(parser);
+        }
+        catch (LimitException e)
+        {
+            source.Error((int)e.At.Line, (int)e.At.Column, e.Message);
+            return source;
         }
         catch (YamlException e)
         {
@@ -136,10 +158,23 @@ public sealed class YamlSource(string file)
         return null;
     }
 
-    /// <summary>Follows the parser's collections so that a failure can point at a '[' or '{' left open.</summary>
+    /// <summary>A document over one of the limits, stopped while it was being read.</summary>
+    private sealed class LimitException(Mark at, string message) : Exception(message)
+    {
+        public Mark At { get; } = at;
+    }
+
+    /// <summary>
+    /// Follows the parser's collections so that a failure can point at a '[' or '{' left open, and enforces the limits on
+    /// depth, aliases and expanded size as events arrive: the representation model shares an anchored node between its aliases,
+    /// but whatever walks the tree later visits it once per alias, so the size that counts is the expanded one.
+    /// </summary>
     private sealed class CollectionTracker(IParser inner) : IParser
     {
-        private readonly Stack<(bool Flow, char Opener, Mark Start)> _open = new();
+        private readonly Stack<(bool Flow, char Opener, Mark Start, string? Anchor, long Nodes)> _open = new();
+        private readonly Dictionary<string, long> _anchorNodes = new(StringComparer.Ordinal);
+        private long _nodes;
+        private int _aliases;
 
         public ParsingEvent? Current => inner.Current;
 
@@ -148,11 +183,48 @@ public sealed class YamlSource(string file)
             if (!inner.MoveNext()) return false;
             switch (inner.Current)
             {
-                case SequenceStart s: _open.Push((s.Style == SequenceStyle.Flow, '[', s.Start)); break;
-                case MappingStart m: _open.Push((m.Style == MappingStyle.Flow, '{', m.Start)); break;
-                case SequenceEnd or MappingEnd: _open.Pop(); break;
+                case SequenceStart s: Open(s.Style == SequenceStyle.Flow, '[', s); break;
+                case MappingStart m: Open(m.Style == MappingStyle.Flow, '{', m); break;
+                case SequenceEnd or MappingEnd:
+                    var closed = _open.Pop();
+                    if (closed.Anchor is not null) _anchorNodes[closed.Anchor] = closed.Nodes;
+                    Count(closed.Nodes, inner.Current.Start, counted: true);
+                    break;
+                case Scalar scalar:
+                    if (!scalar.Anchor.IsEmpty) _anchorNodes[scalar.Anchor.Value] = 1;
+                    Count(1, scalar.Start);
+                    break;
+                case AnchorAlias alias:
+                    if (++_aliases > MaxAliases) throw new LimitException(alias.Start, $"more than {MaxAliases} aliases (*name) in one document");
+                    // An anchor still open is one this alias sits inside: a cycle, which would never end when expanded.
+                    if (!_anchorNodes.TryGetValue(alias.Value.Value, out var nodes))
+                        throw new LimitException(alias.Start, $"alias *{alias.Value.Value} refers to a collection that contains it");
+                    Count(nodes, alias.Start);
+                    break;
             }
             return true;
+        }
+
+        private void Open(bool flow, char opener, NodeEvent start)
+        {
+            if (_open.Count >= MaxDepth) throw new LimitException(start.Start, $"lists and mappings nested more than {MaxDepth} deep");
+            Count(0, start.Start, counted: false);
+            _nodes++;   // the collection itself; its children add theirs as they come
+            _open.Push((flow, opener, start.Start, start.Anchor.IsEmpty ? null : start.Anchor.Value, 1));
+        }
+
+        /// <summary>Adds a node (or an expanded alias, or a closed collection) to its parent and to the document's total.</summary>
+        /// <param name="counted">A closed collection's nodes are in the total already.</param>
+        private void Count(long nodes, Mark at, bool counted = false)
+        {
+            if (_open.Count > 0)
+            {
+                var parent = _open.Pop();
+                _open.Push(parent with { Nodes = parent.Nodes + nodes });
+            }
+            if (!counted) _nodes += nodes;
+            if (_nodes > MaxExpandedNodes)
+                throw new LimitException(at, $"the document expands to more than {MaxExpandedNodes} nodes (through its aliases)");
         }
 
         public (Mark At, string Message) Unclosed(Mark stopped)
