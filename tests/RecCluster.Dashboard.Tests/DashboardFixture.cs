@@ -5,7 +5,7 @@ namespace RecCluster.Dashboard.Tests;
 
 /// <summary>
 /// A real cluster (a coordinator with its HTTP API and one worker with one slot, as processes on 127.0.0.1) running a real
-/// sweep on tiny synthetic data, and Chromium to look at its dashboard. Started once for the test class.
+/// sweep on tiny synthetic data, and Chromium to look at its dashboard. Started once for the test class; its API has a token.
 /// </summary>
 public sealed class DashboardFixture : IAsyncLifetime
 {
@@ -34,7 +34,10 @@ public sealed class DashboardFixture : IAsyncLifetime
         resources: {cpus_per_trial: 1}
         """;
 
-    internal SweepCluster Cluster { get; } = new();
+    /// <summary>The coordinator's API token: the pages get it from their address (#token=...), as a user may give it.</summary>
+    public const string Token = "dashboard-test-token-0123456789";
+
+    internal SweepCluster Cluster { get; } = new() { Token = Token };
     internal Browser Browser { get; private set; } = null!;
     public string SweepId { get; private set; } = "";
     public Uri Url => Cluster.Api;

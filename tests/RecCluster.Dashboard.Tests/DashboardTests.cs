@@ -25,10 +25,11 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
 
     private string Id => fixture.SweepId;
 
+    /// <summary>A new tab at <paramref name="fragment"/> (#/sweep/ID, ...), given the API token in its address as #token=...</summary>
     private async Task<IPage> Open(string fragment)
     {
         var page = await fixture.Browser.Context.NewPageAsync();
-        await page.GotoAsync(new Uri(fixture.Url, "/" + fragment).ToString());
+        await page.GotoAsync(new Uri(fixture.Url, $"/#token={DashboardFixture.Token}&{fragment.TrimStart('#')}").ToString());
         // Loaded twice: once at once, and again when the event stream says hello.
         await page.WaitForFunctionAsync("() => window.dashboard.loads >= 2 && window.dashboard.types.hello >= 1");
         return page;
@@ -153,6 +154,33 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         Assert.Equal(api["workers"]!.AsArray().Count, await cluster.Locator("#workers tbody tr").CountAsync());
         Assert.Equal(api["members"]!.AsArray().Count, await cluster.Locator("#members tbody tr").CountAsync());
         await Shoot(cluster, Path.Combine(folder, "cluster.png"));
+    }
+
+    [Fact]
+    public async Task E_without_the_token_the_page_gets_no_data_and_with_it_the_data_comes()
+    {
+        fixture.Cluster.WaitForEnd(Id);
+        var page = await fixture.Browser.Context.NewPageAsync();   // a new tab: nothing in its sessionStorage
+        var answers = new List<(string Url, int Status)>();
+        page.Response += (_, r) =>
+        {
+            if (new Uri(r.Url).AbsolutePath.StartsWith("/api/")) lock (answers) answers.Add((r.Url, r.Status));
+        };
+        await page.GotoAsync(new Uri(fixture.Url, $"/#/sweep/{Id}").ToString());
+        await page.WaitForFunctionAsync("() => document.getElementById('live').textContent === 'no token' " +
+            "&& !document.getElementById('notice').hidden");
+        Assert.Contains("needs a token", await page.InnerTextAsync("#notice"));
+        Assert.Equal(0, await page.Locator("#leaderboard").CountAsync());
+        Assert.Equal(0, await page.EvaluateAsync<int>("window.dashboard.loads + window.dashboard.events"));
+        Assert.Equal(401, await page.EvaluateAsync<int>("async () => (await fetch('/api/sweeps')).status"));
+        lock (answers) Assert.DoesNotContain(answers, a => a.Status != 401);
+
+        // The token typed into the page's field: the stream connects and the page loads.
+        await page.FillAsync("#token", DashboardFixture.Token);
+        await page.ClickAsync("#token-form button");
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#leaderboard tbody tr').length === 4 && window.dashboard.types.hello >= 1");
+        Assert.True(await page.Locator("#notice").IsHiddenAsync());
+        await page.CloseAsync();
     }
 
     private static async Task Shoot(IPage page, string path)

@@ -23,9 +23,13 @@ internal sealed class SweepCluster : IDisposable
     public Uri Api { get; private set; } = null!;
     public string Folder => _folder;
 
+    /// <summary>The API token the coordinator is started with (RECCLUSTER_TOKEN) and every request sends; null: none.</summary>
+    public string? Token { get; init; }
+
     /// <summary>Starts the coordinator: on free ports the first time, on the same ports and state when started again.</summary>
     public void StartCoordinator()
     {
+        if (Token is not null) _http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
         Coordinator = Start("coordinator", ["coordinator", "--state", Path.Combine(_folder, "state"), "--port", $"{_akkaPort}",
             "--http", $"127.0.0.1:{_httpPort}"]);
         var line = Coordinator.WaitForLog("HTTP API at ");
@@ -43,7 +47,8 @@ internal sealed class SweepCluster : IDisposable
 
     private NodeProcess Start(string name, string[] args)
     {
-        var node = NodeProcess.Start(name, [.. args, "--host", "127.0.0.1", "--config", NodeProcess.TestConfig]);
+        var node = NodeProcess.Start(name, [.. args, "--host", "127.0.0.1", "--config", NodeProcess.TestConfig],
+            Token is null ? null : new Dictionary<string, string> { ["RECCLUSTER_TOKEN"] = Token });
         _nodes.Add(node);
         return node;
     }
