@@ -54,6 +54,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly DataRoots _roots;
     private volatile IActorRef? _manager;
+    private int _disposed;
 
     /// <summary>The prefix every authenticated endpoint lives under.</summary>
     public const string ApiPrefix = "/api";
@@ -123,6 +124,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         // Event streams never end by themselves: end them first, so that stopping the server does not wait for its timeout.
         await _stopping.CancelAsync();
         await _feed.DisposeAsync();
@@ -280,6 +282,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
             http.Response.StatusCode = 200;
             http.Response.ContentType = "text/event-stream; charset=utf-8";
             http.Response.Headers.CacheControl = "no-cache";
+            await http.Response.StartAsync(stop.Token);   // the headers now; hello follows the feed's next poll
             await foreach (var text in events.ReadAllAsync(stop.Token))
             {
                 await http.Response.WriteAsync(text, stop.Token);

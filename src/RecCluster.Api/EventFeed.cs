@@ -29,6 +29,7 @@ public sealed class EventFeed : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private readonly List<Channel<string>> _clients = [];
+    private readonly List<Channel<string>> _joining = [];   // subscribed, not yet said hello to
     private readonly Task _loop;
 
     // What the last poll saw; null: no baseline (nobody listened), so the next poll records one without sending anything.
@@ -46,22 +47,29 @@ public sealed class EventFeed : IAsyncDisposable
 
     public TimeSpan Interval { get; }
 
-    /// <summary>A new client's queue of formatted events; it starts with <c>hello</c>. Give it back with <see cref="Unsubscribe"/>.</summary>
+    /// <summary>
+    /// A new client's queue of formatted events, which <paramref name="unsubscribe"/> gives back. It starts with <c>hello</c>,
+    /// sent after the next poll: every change stored after that poll comes as an event, so a client that reads the API after its
+    /// hello misses nothing (it may see a change both ways).
+    /// </summary>
     public ChannelReader<string> Subscribe(out Action unsubscribe)
     {
         var channel = Channel.CreateBounded<string>(new BoundedChannelOptions(Backlog) { SingleReader = true });
-        channel.Writer.TryWrite(Format(FeedEvent.Hello, new { IntervalMs = (int)Interval.TotalMilliseconds }));
-        lock (_gate) _clients.Add(channel);
+        lock (_gate) _joining.Add(channel);
         unsubscribe = () =>
         {
-            lock (_gate) _clients.Remove(channel);
+            lock (_gate)
+            {
+                _clients.Remove(channel);
+                _joining.Remove(channel);
+            }
         };
         return channel.Reader;
     }
 
     public int Clients
     {
-        get { lock (_gate) return _clients.Count; }
+        get { lock (_gate) return _clients.Count + _joining.Count; }
     }
 
     /// <summary>One Server-Sent Event: its type and its JSON payload (snake_case, as every API answer).</summary>
@@ -87,6 +95,7 @@ public sealed class EventFeed : IAsyncDisposable
                     _lastFailure = null;
                     if (events.Count == 0 && DateTime.UtcNow - _lastSent > KeepAliveEvery) events.Add(": keep-alive\n\n");
                     Send(events);
+                    Welcome();
                 }
                 catch (Exception e) when (!_stop.IsCancellationRequested)
                 {
@@ -116,6 +125,18 @@ public sealed class EventFeed : IAsyncDisposable
                         _clients.Remove(client);
                         break;
                     }
+    }
+
+    /// <summary>Says hello to the clients that joined before this round's poll: from now on they get its changes.</summary>
+    private void Welcome()
+    {
+        var hello = Format(FeedEvent.Hello, new { IntervalMs = (int)Interval.TotalMilliseconds });
+        lock (_gate)
+        {
+            foreach (var client in _joining) client.Writer.TryWrite(hello);
+            _clients.AddRange(_joining);
+            _joining.Clear();
+        }
     }
 
     /// <summary>One round: every sweep's status; for sweeps not ended, their trials and the new epochs of trials that moved.</summary>
@@ -165,8 +186,9 @@ public sealed class EventFeed : IAsyncDisposable
         await _loop;
         lock (_gate)
         {
-            foreach (var client in _clients) client.Writer.TryComplete();
+            foreach (var client in _clients.Concat(_joining)) client.Writer.TryComplete();
             _clients.Clear();
+            _joining.Clear();
         }
         _stop.Dispose();
     }
