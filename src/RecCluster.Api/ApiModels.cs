@@ -66,7 +66,8 @@ public enum ServerMode
 /// <summary><c>GET /api/cluster</c>: every worker's slots with their sum, and the cluster's members.</summary>
 /// <param name="Mode">cluster, local (a <c>reccluster sweep</c> process: no members) or store (no workers either).</param>
 public sealed record ClusterView(int SlotsTotal, int SlotsBusy, int SlotsFree, IReadOnlyList<WorkerSlots> Workers,
-    IReadOnlyList<ClusterMember> Members, [property: JsonConverter(typeof(JsonStringEnumConverter<ServerMode>))] ServerMode Mode = ServerMode.Cluster)
+    IReadOnlyList<ClusterMember> Members,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<ServerMode>))] ServerMode Mode = ServerMode.Cluster)
 {
     public static ClusterView Of(ClusterState state, ServerMode mode) => new(state.Workers.Sum(w => w.Total),
         state.Workers.Sum(w => w.Busy), state.Workers.Sum(w => w.Free), state.Workers, state.Members, mode);

@@ -226,8 +226,11 @@ public sealed class CoordinatorApi : IAsyncDisposable
             var other => throw new InvalidOperationException($"unexpected answer {other.GetType().Name}"),
         };
 
-    private async Task<SweepView> View(IActorRef manager, SweepStatus status, CancellationToken cancel) => await SweepReads.ViewAsync(manager,
-        status, (await manager.Ask<StoredTrials>(new QueryTrials(status.Summary.SweepId), _askTimeout, cancel)).Trials, _askTimeout, cancel);
+    private async Task<SweepView> View(IActorRef manager, SweepStatus status, CancellationToken cancel)
+    {
+        var trials = (await manager.Ask<StoredTrials>(new QueryTrials(status.Summary.SweepId), _askTimeout, cancel)).Trials;
+        return await SweepReads.ViewAsync(manager, status, trials, _askTimeout, cancel);
+    }
 
     private async Task<IResult> Leaderboard(HttpContext http, IActorRef manager)
     {

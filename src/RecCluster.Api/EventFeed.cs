@@ -163,7 +163,8 @@ public sealed class EventFeed : IAsyncDisposable
                 if (changed && !baseline) events.Add(Format(FeedEvent.Trial, trial));
                 if (changed || trial.Status == TrialStatus.Running) await NewEpochsAsync(answerer, id, trial.Index, baseline, events);
             }
-            if (!baseline && before != key) events.Add(Format(FeedEvent.Sweep, await SweepReads.ViewAsync(answerer, status, trials, _askTimeout, cancel)));
+            if (!baseline && before != key)
+                events.Add(Format(FeedEvent.Sweep, await SweepReads.ViewAsync(answerer, status, trials, _askTimeout, cancel)));
         }
         _sweeps = seen;
         return events;

@@ -77,7 +77,8 @@ public static class DashboardCommand
         CoordinatorApi api;
         try
         {
-            api = CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, port), answerer, stderr, options: options).GetAwaiter().GetResult();
+            api = CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, port), answerer, stderr, options: options)
+                .GetAwaiter().GetResult();
         }
         catch (IOException e)
         {

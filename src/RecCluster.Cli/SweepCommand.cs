@@ -33,7 +33,8 @@ public static class SweepCommand
         };
         var dashboard = new Option<bool>("--dashboard")
         {
-            Description = "Serve the web dashboard while the sweep runs, at http://127.0.0.1:PORT/ (see --port); it stops when the sweep ends.",
+            Description = "Serve the web dashboard while the sweep runs, at http://127.0.0.1:PORT/ (see --port); it stops when the " +
+                "sweep ends.",
         };
         var port = DashboardCommand.PortOption();
         slots.InRange(0, null, "--slots must be 0 (automatic) or more");
@@ -41,7 +42,8 @@ public static class SweepCommand
         heartbeat.InRange(1, null, "--heartbeat-timeout must be at least 1 second");
         var command = new Command("sweep", "Run a hyperparameter sweep in local single-node mode with a live table of trials; Ctrl+C stops cleanly and keeps finished results.");
         command.Arguments.Add(file);
-        foreach (var option in new Option[] { state, store, slots, gpus, json, heartbeat, check, dashboard, port }) command.Options.Add(option);
+        foreach (var option in new Option[] { state, store, slots, gpus, json, heartbeat, check, dashboard, port })
+            command.Options.Add(option);
         command.SetAction(parse =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
@@ -49,12 +51,14 @@ public static class SweepCommand
             {
                 if (parse.GetResult(port) is { Implicit: false } && !parse.GetValue(dashboard))
                     throw new UsageException("--port is the dashboard's: add --dashboard");
-                if (parse.GetValue(check) && parse.GetValue(dashboard)) throw new UsageException("--check runs nothing to watch: leave out --dashboard");
+                if (parse.GetValue(check) && parse.GetValue(dashboard))
+                    throw new UsageException("--check runs nothing to watch: leave out --dashboard");
                 return parse.GetValue(check)
                     ? Check(parse.GetValue(file)!, stdout)
                     : Run(parse.GetValue(file)!, parse.GetValue(state)!, StoreOption.Location(parse, store, parse.GetValue(state)!),
                         parse.GetValue(slots), parse.GetValue(gpus), parse.GetValue(json),
-                        TimeSpan.FromSeconds(parse.GetValue(heartbeat)), parse.GetValue(dashboard) ? parse.GetValue(port) : null, stdout, stderr);
+                        TimeSpan.FromSeconds(parse.GetValue(heartbeat)), parse.GetValue(dashboard) ? parse.GetValue(port) : null,
+                        stdout, stderr);
             });
         });
         return command;
@@ -106,7 +110,8 @@ public static class SweepCommand
             var sweep = new LocalSweep(config, store, slots, launcher, heartbeat, subscriber, system);
             var view = new LiveView(config, sweep.SweepId);
             // The same server a coordinator runs, over the local sweep's manager: the pages, the API and its event feed.
-            if (dashboardPort is { } port) dashboard = DashboardCommand.Start(port, sweep.Manager, new ApiOptions(ReadOnly: true, Mode: ServerMode.Local), stderr);
+            if (dashboardPort is { } port)
+                dashboard = DashboardCommand.Start(port, sweep.Manager, new ApiOptions(ReadOnly: true, Mode: ServerMode.Local), stderr);
             console.MarkupLine($"sweep [bold]{Markup.Escape(sweep.SweepId)}[/]: {config.Search.Algorithm.ToString().ToLowerInvariant()} search, " +
                 $"{config.Scheduler.Kind.ToString().ToLowerInvariant()} scheduler, {slots.Count} slot(s), state {Markup.Escape(state.FullName)}" +
                 (sweep.PreviouslyFinished > 0 ? $"; resuming, {sweep.PreviouslyFinished} trial(s) already finished" : ""));

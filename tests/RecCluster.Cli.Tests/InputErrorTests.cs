@@ -20,6 +20,10 @@ public sealed class InputErrorTests : IDisposable
     [InlineData("sweep", "x.yaml", "--gpus", "two")]
     [InlineData("dataset", "synth", "--out", "x.inter", "--users", "0")]   // a value out of range
     [InlineData("dataset", "synth", "--out", "x.inter", "--min-length", "2")]   // a value the command refuses
+    [InlineData("dashboard", "--port", "70000")]
+    [InlineData("dashboard", "--state", "/no/such/reccluster-state")]   // nothing to show
+    [InlineData("sweep", "x.yaml", "--port", "5081")]                  // --port without --dashboard
+    [InlineData("sweep", "x.yaml", "--check", "--dashboard")]
     public void Bad_flags_are_bad_input(params string[] args)
     {
         var (exit, _, stderr) = InProcess.Cli(args);

@@ -25,11 +25,14 @@ internal sealed class NodeProcess : IDisposable
 
     public static string TestConfig => Path.Combine(AppContext.BaseDirectory, "cluster-config", "test.conf");
 
-    public static NodeProcess Start(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    public static NodeProcess Start(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        Cli(name, ["node", .. args], environment);
+
+    /// <summary>Any <c>reccluster</c> command as a process, e.g. <c>dashboard --state DIR</c>, watched as a node is.</summary>
+    public static NodeProcess Cli(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reccluster.dll"));
-        start.ArgumentList.Add("node");
         foreach (var arg in args) start.ArgumentList.Add(arg);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var node = new NodeProcess(name, new Process { StartInfo = start });
