@@ -7,16 +7,12 @@ namespace RecCluster.Cli.Tests;
 /// <summary><c>sweep --dashboard</c> and <c>dashboard --state</c> as processes, as a user runs them.</summary>
 public sealed class DashboardCommandTests : IDisposable
 {
+    // Two trials of a few seconds each, one after the other (one slot): long enough to ask the dashboard while they run.
     private const string Sweep = """
-        name: live
-        data: {synthetic: {users: 300, items: 40, clusters: 3, min_length: 6, max_length: 14, seed: 3}}
-        evaluation: {cutoffs: [10], metrics: [ndcg]}
-        objective: {metric: ndcg@10, mode: max}
-        models:
-          sasrec: {hidden_size: [8, 16], inner_size: 16, max_seq_length: 14, batch_size: 64, n_epochs: 8, device: cpu}
-        search: {algorithm: grid}
-        scheduler: fifo
-        resources: {cpus_per_trial: 1}
+        {name: live, data: {synthetic: {users: 300, items: 40, clusters: 3, min_length: 6, max_length: 14, seed: 3}},
+         evaluation: {cutoffs: [10], metrics: [ndcg]}, objective: {metric: ndcg@10, mode: max}, search: {algorithm: grid},
+         models: {sasrec: {hidden_size: [8, 16], inner_size: 16, max_seq_length: 14, batch_size: 64, n_epochs: 8, device: cpu}},
+         scheduler: fifo, resources: {cpus_per_trial: 1}}
         """;
 
     private readonly TempFolder _temp = new();
