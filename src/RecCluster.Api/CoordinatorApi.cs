@@ -47,6 +47,9 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private readonly DataRoots _roots;
     private volatile IActorRef? _manager;
 
+    /// <summary>The health check's path, open without the token (container probes ask it).</summary>
+    public const string HealthPath = "/healthz";
+
     /// <summary>The prefix every authenticated endpoint lives under.</summary>
     public const string ApiPrefix = "/api";
 
@@ -54,7 +57,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
     {
         (_app, _manager, _log, _askTimeout, _roots) = (app, manager, log, askTimeout, roots);
         if (token is not null) app.Use(RequireToken(token));
-        app.MapGet("/healthz", Guard(Health));
+        app.MapGet(HealthPath, Guard(Health));
         app.MapPost("/api/sweeps", Guard(Submit));
         app.MapGet("/api/sweeps", Guard(List));
         app.MapGet("/api/sweeps/{id}", Guard(Status));
