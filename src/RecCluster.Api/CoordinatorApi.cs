@@ -56,6 +56,9 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private volatile IActorRef? _manager;
     private int _disposed;
 
+    /// <summary>The health check's path, open without the token (container probes ask it).</summary>
+    public const string HealthPath = "/healthz";
+
     /// <summary>The prefix every authenticated endpoint lives under.</summary>
     public const string ApiPrefix = "/api";
 
@@ -65,7 +68,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
         (_app, _manager, _log, _askTimeout, _roots, _options) = (app, manager, log, askTimeout, roots, options);
         if (token is not null) app.Use(RequireToken(token));
         _feed = new EventFeed(() => _manager, options.EventInterval, askTimeout, log);
-        app.MapGet("/healthz", Guard(Health));
+        app.MapGet(HealthPath, Guard(Health));
         app.MapPost("/api/sweeps", Guard(Submit));
         app.MapGet("/api/sweeps", Guard(List));
         app.MapGet("/api/sweeps/{id}", Guard(Status));

@@ -18,6 +18,9 @@ public static class CliApp
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
 
+    /// <summary>Parses without running: what the deploy files' consistency tests ask of their command lines.</summary>
+    public static ParseResult Parse(string[] args) => Create().Parse(args);
+
     private static RootCommand Create()
     {
         var root = new RootCommand("RecCluster: train and sweep sequential recommenders (SASRec and baselines) on TorchSharp.");

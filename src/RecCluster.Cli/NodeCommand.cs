@@ -21,7 +21,13 @@ public static class NodeCommand
     public const int Downed = 3;
 
     private sealed record CommonOptions(
-        Option<string?> Host, Option<int?> Port, Option<string?> Seeds, Option<FileInfo?> Config, Option<string[]> DataRoots);
+        Option<string?> Host, Option<int?> Port, Option<string?> Seeds, Option<FileInfo?> Config, Option<string[]> DataRoots,
+        TlsOptions Tls);
+
+    private sealed record TlsOptions(Option<FileInfo?> Certificate, Option<FileInfo?> PasswordFile, Option<FileInfo?> Authority)
+    {
+        public IEnumerable<Option> All => [Certificate, PasswordFile, Authority];
+    }
 
     /// <summary>Data roots in the environment: folders separated by ':', as in PATH.</summary>
     private const string DataRootsVariable = "RECCLUSTER_DATA_ROOTS";
@@ -61,8 +67,8 @@ public static class NodeCommand
         var command = new Command("coordinator",
             "Run the coordinator node: the cluster's seed by default; it will host the sweep manager.");
         var store = StoreOption.Create();
-        foreach (var option in new Option[] { state, store, http, tokenFile, insecure, common.Host, common.Port, common.Seeds, common.Config,
-                     common.DataRoots })
+        foreach (var option in (Option[])[state, store, http, tokenFile, insecure, common.Host, common.Port, common.Seeds, common.Config,
+                     common.DataRoots, .. common.Tls.All])
             command.Options.Add(option);
         ApiEndpoint? api = null;
         command.SetAction(parse => Guarded(parse, () =>
@@ -141,8 +147,8 @@ public static class NodeCommand
         var common = Common("0 = any free port, from cluster-config/worker.conf", "required unless --config sets akka.cluster.seed-nodes",
             "Default: anywhere (the coordinator checks what it accepts).");
         var command = new Command("worker", "Run a worker node: joins the coordinator through the seeds and offers its slots.");
-        foreach (var option in new Option[] { slots, gpus, storage, simulate, common.Host, common.Port, common.Seeds, common.Config,
-                     common.DataRoots })
+        foreach (var option in (Option[])[slots, gpus, storage, simulate, common.Host, common.Port, common.Seeds, common.Config,
+                     common.DataRoots, .. common.Tls.All])
             command.Options.Add(option);
         string gpuSource = "";
         int? simulateMs = null;
@@ -191,7 +197,19 @@ public static class NodeCommand
             try { if (r.GetValueOrDefault<int?>() is < 0 or > 65535) r.AddError("--port must be between 0 and 65535"); }
             catch (InvalidOperationException) { }   // unparsable: the parser has said so
         });
-        return new CommonOptions(host, port, seeds, config, dataRoots);
+        var tls = new TlsOptions(
+            new Option<FileInfo?>("--tls-cert")
+            {
+                Description = $"This node's certificate and key, PKCS#12 (env {NodeTls.CertVariable}); with --tls-ca, cluster traffic " +
+                    "is mutual TLS and only nodes with a certificate from that CA can join. deploy/make-certs.sh makes them.",
+            },
+            new Option<FileInfo?>("--tls-password-file")
+            {
+                Description = $"File holding the PKCS#12 password (env {NodeTls.PasswordFileVariable}, or the password in " +
+                    $"{NodeTls.PasswordVariable}; default: none).",
+            },
+            new Option<FileInfo?>("--tls-ca") { Description = $"The cluster CA's certificate, PEM (env {NodeTls.AuthorityVariable})." });
+        return new CommonOptions(host, port, seeds, config, dataRoots, tls);
     }
 
     private static NodeSettings Settings(ParseResult parse, CommonOptions common, NodeRole role, int slots, int gpus, string folder)
@@ -204,7 +222,32 @@ public static class NodeCommand
         var roots = parse.GetValue(common.DataRoots) is { Length: > 0 } given ? Roots(given, "--data-root")
             : Env(DataRootsVariable) is { } listed ? Roots(listed.Split(':', StringSplitOptions.RemoveEmptyEntries), DataRootsVariable) : null;
         return new NodeSettings(role, parse.GetValue(common.Host) ?? Env("RECCLUSTER_HOST"),
-            parse.GetValue(common.Port) ?? Number("RECCLUSTER_PORT", 0, 65535), seeds, slots, gpus, folder, config, DataRoots: roots);
+            parse.GetValue(common.Port) ?? Number("RECCLUSTER_PORT", 0, 65535), seeds, slots, gpus, folder, config, DataRoots: roots,
+            Tls: Tls(parse, common.Tls));
+    }
+
+    /// <summary>The node's TLS from flags, else environment variables: a certificate and a CA, or neither.</summary>
+    private static NodeTls? Tls(ParseResult parse, TlsOptions options)
+    {
+        var certificate = parse.GetValue(options.Certificate)?.FullName ?? Env(NodeTls.CertVariable);
+        var authority = parse.GetValue(options.Authority)?.FullName ?? Env(NodeTls.AuthorityVariable);
+        var passwordFile = parse.GetValue(options.PasswordFile)?.FullName ?? Env(NodeTls.PasswordFileVariable);
+        if (certificate is null && authority is null && passwordFile is null) return null;
+        if (certificate is null || authority is null)
+            throw new UsageException($"TLS needs both --tls-cert ({NodeTls.CertVariable}) and --tls-ca ({NodeTls.AuthorityVariable})");
+        string? password = Env(NodeTls.PasswordVariable);
+        if (passwordFile is not null)
+        {
+            try
+            {
+                password = File.ReadAllText(passwordFile).TrimEnd('\r', '\n');
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"--tls-password-file {passwordFile}: {e.Message}");
+            }
+        }
+        return NodeTls.Load(certificate, password, authority);
     }
 
     private static DataRoots Roots(IEnumerable<string> folders, string flag)
@@ -241,6 +284,9 @@ public static class NodeCommand
             }
             Directory.CreateDirectory(settings.Directory);
             describe(stderr, settings);
+            stderr.WriteLine(settings.Tls is { } tls
+                ? $"cluster traffic: mutual TLS as '{tls.Certificate.Subject}', peers must be signed by '{tls.Authority.Subject}'"
+                : "cluster traffic: plain TCP, unauthenticated (no --tls-cert): any host that reaches the port can join");
             return Run(settings, config, http?.Invoke(), launcher?.Invoke(), stdout, stderr);
         });
     }
@@ -319,6 +365,10 @@ public static class NodeCommand
                 stderr.WriteLine("error: this node was downed and removed from the cluster (by the split-brain resolver: it was on the " +
                     "losing side of a partition or unreachable too long; or by an operator). Restart it to join again.");
                 return Downed;
+            case NodeOutcome.TlsRefused:
+                stderr.WriteLine("error: a TLS handshake with the cluster failed: this node and its peer do not accept each other's " +
+                    "certificates (both must be signed by the same cluster CA, --tls-ca; see the log above)");
+                return Errors.Failed;
             default:
                 stderr.WriteLine("error: the node's actor system stopped unexpectedly (see the log above)");
                 return Errors.Failed;

@@ -18,37 +18,52 @@ internal sealed class SweepCluster : IDisposable
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
     private int _akkaPort, _httpPort;
 
+    /// <summary>More flags for the coordinator (TLS, say).</summary>
+    public IReadOnlyList<string> CoordinatorArgs { get; init; } = [];
+
+    /// <summary>The API token the coordinator is given (in RECCLUSTER_TOKEN) and every request sends; null: none.</summary>
+    public string? Token
+    {
+        get => _token;
+        init
+        {
+            _token = value;
+            _http.DefaultRequestHeaders.Authorization = value is null ? null : new("Bearer", value);
+        }
+    }
+
+    private readonly string? _token;
+
     public NodeProcess Coordinator { get; private set; } = null!;
     public string Seed { get; private set; } = "";
     public Uri Api { get; private set; } = null!;
     public string Folder => _folder;
 
-    /// <summary>The API token the coordinator is started with (RECCLUSTER_TOKEN) and every request sends; null: none.</summary>
-    public string? Token { get; init; }
-
     /// <summary>Starts the coordinator: on free ports the first time, on the same ports and state when started again.</summary>
     public void StartCoordinator()
     {
-        if (Token is not null) _http.DefaultRequestHeaders.Authorization = new("Bearer", Token);
         Coordinator = Start("coordinator", ["coordinator", "--state", Path.Combine(_folder, "state"), "--port", $"{_akkaPort}",
-            "--http", $"127.0.0.1:{_httpPort}"]);
+            "--http", $"127.0.0.1:{_httpPort}", .. CoordinatorArgs], Token is null ? null : new Dictionary<string, string> { ["RECCLUSTER_TOKEN"] = Token });
         var line = Coordinator.WaitForLog("HTTP API at ");
         Api = new Uri(line[(line.IndexOf("HTTP API at ", StringComparison.Ordinal) + "HTTP API at ".Length)..].Trim());
         Seed = (string)Coordinator.WaitFor("up", e => (string?)e["event"] == "up")["address"]!;
         (_akkaPort, _httpPort) = (int.Parse(Seed[(Seed.LastIndexOf(':') + 1)..]), Api.Port);
     }
 
-    /// <summary>A worker with one slot; returns it once it is Up.</summary>
-    public (NodeProcess Node, string Address) StartWorker(string name)
+    /// <summary>A worker with one slot (and <paramref name="extra"/> flags); returns it once it is Up.</summary>
+    public (NodeProcess Node, string Address) StartWorker(string name, params string[] extra)
     {
-        var node = Start(name, ["worker", "--seeds", Seed, "--slots", "1", "--storage", Path.Combine(_folder, "storage")]);
+        var node = StartWorkerProcess(name, extra);
         return (node, (string)node.WaitFor("up", e => (string?)e["event"] == "up")["address"]!);
     }
 
-    private NodeProcess Start(string name, string[] args)
+    /// <summary>A worker process with these extra flags, not waited for.</summary>
+    public NodeProcess StartWorkerProcess(string name, string[] extra) =>
+        Start(name, ["worker", "--seeds", Seed, "--slots", "1", "--storage", Path.Combine(_folder, "storage"), .. extra]);
+
+    private NodeProcess Start(string name, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var node = NodeProcess.Start(name, [.. args, "--host", "127.0.0.1", "--config", NodeProcess.TestConfig],
-            Token is null ? null : new Dictionary<string, string> { ["RECCLUSTER_TOKEN"] = Token });
+        var node = NodeProcess.Start(name, [.. args, "--host", "127.0.0.1", "--config", NodeProcess.TestConfig], environment);
         _nodes.Add(node);
         return node;
     }

@@ -17,6 +17,9 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
 {
     public const string SystemName = "reccluster";
 
+    /// <summary>Address schemes of plain TCP and of TLS (Akka.Remote's dot-netty with enable-ssl).</summary>
+    public const string PlainProtocol = "akka.tcp", TlsProtocol = "akka.ssl.tcp";
+
     /// <summary>Shipped files every role loads, lowest first.</summary>
     private static readonly string[] SharedFiles = ["common.conf"];
 
@@ -30,21 +33,23 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
         if (settings.ConfigFile is { } user) config = Parse(user).WithFallback(config);
         config = Flags(settings).WithFallback(config);
 
-        var seeds = settings.Seeds.Count > 0 ? settings.Seeds
-            : config.GetStringList("akka.cluster.seed-nodes").Select(ParseSeed).ToList();
+        // Seeds may be written either way; the node speaks only its own transport's protocol, so they take its scheme.
+        var protocol = settings.Tls is null ? PlainProtocol : TlsProtocol;
+        var seeds = (settings.Seeds.Count > 0 ? settings.Seeds : config.GetStringList("akka.cluster.seed-nodes").Select(ParseSeed))
+            .Select(seed => seed.Protocol == protocol ? seed : new Address(protocol, seed.System, seed.Host, seed.Port)).ToList();
         if (seeds.Count == 0 && settings.Role == NodeRole.Worker)
             throw new NodeConfigException($"a worker needs the coordinator's address: --seeds akka.tcp://{SystemName}@HOST:PORT");
         config = ConfigurationFactory.ParseString("akka.cluster.seed-nodes = []").WithFallback(config);
         return new NodeConfig(config, seeds, settings.Role == NodeRole.Worker ? RejoinAfterOf(config) : null);
     }
 
-    /// <summary>A seed as users write it: <c>akka.tcp://reccluster@HOST:PORT</c>.</summary>
+    /// <summary>A seed as users write it: <c>akka.tcp://reccluster@HOST:PORT</c> (or <c>akka.ssl.tcp://</c>).</summary>
     public static Address ParseSeed(string text)
     {
         Address address;
         try { address = Address.Parse(text.Trim()); }
         catch (UriFormatException) { throw BadSeed(text); }
-        if (address.Protocol != "akka.tcp" || address.System != SystemName || address.Host is null || address.Port is not > 0)
+        if (address.Protocol is not (PlainProtocol or TlsProtocol) || address.System != SystemName || address.Host is null || address.Port is not > 0)
             throw BadSeed(text);
         return address;
     }
@@ -61,6 +66,8 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
             lines.Add($"akka.remote.dot-netty.tcp.public-hostname = {JsonSerializer.Serialize(host)}");
         }
         if (settings.Port is { } port) lines.Add($"akka.remote.dot-netty.tcp.port = {port}");
+        // The certificate itself goes to the transport programmatically (NodeHost), with the validation against the cluster CA.
+        if (settings.Tls is not null) lines.Add("akka.remote.dot-netty.tcp.enable-ssl = true");
         return ConfigurationFactory.ParseString(string.Join('\n', lines));
     }
 

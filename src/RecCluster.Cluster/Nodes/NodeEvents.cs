@@ -75,13 +75,19 @@ public enum NodeOutcome
     Downed,
     /// <summary>The actor system ended for another reason (e.g. an unsuccessful join).</summary>
     Failed,
+    /// <summary>A TLS handshake with a peer failed: its certificate or this node's was not accepted.</summary>
+    TlsRefused,
 }
 
 /// <summary>The node is about to exit.</summary>
 public sealed record NodeStopped(Address Address, NodeOutcome Outcome) : NodeEvent
 {
     public override JsonObject ToJson() =>
-        new() { ["event"] = "stopped", ["address"] = Address.ToString(), ["reason"] = Outcome.ToString().ToLowerInvariant() };
+        new() { ["event"] = "stopped", ["address"] = Address.ToString(), ["reason"] = Outcome switch
+        {
+            NodeOutcome.TlsRefused => "tls-refused",
+            var other => other.ToString().ToLowerInvariant(),
+        } };
 }
 
 /// <summary>Writes events as JSON lines, whole lines even when several threads write.</summary>

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster.Tools.Singleton;
 using RecCluster.Cluster.Leaderboard;
 using RecCluster.Cluster.Protocol;
@@ -49,7 +50,9 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
     /// <returns>The outcome, or null when the node should start again and rejoin.</returns>
     private async Task<(NodeOutcome? Outcome, Address Address)> RunIncarnationAsync(CancellationToken stop)
     {
-        var system = ActorSystem.Create(NodeConfig.SystemName, config.Hocon);
+        var bootstrap = BootstrapSetup.Create().WithConfig(config.Hocon);
+        var system = ActorSystem.Create(NodeConfig.SystemName,
+            settings.Tls is { } tls ? bootstrap.And(tls.Setup()) : ActorSystemSetup.Create(bootstrap));
         var cluster = Akka.Cluster.Cluster.Get(system);
         var shutdown = CoordinatedShutdown.Get(system);
         var self = cluster.SelfAddress;
@@ -72,6 +75,8 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
             CoordinatorsLost => stop.IsCancellationRequested ? NodeOutcome.Stopped : null,
             CoordinatedShutdown.ClusterDowningReason => NodeOutcome.Downed,
             CoordinatedShutdown.ClusterLeavingReason => NodeOutcome.Left,
+            // Akka.Remote's reason type is internal; its name is the only handle (pinned by the TLS test).
+            { } reason when reason.GetType().Name == "TlsHandshakeFailureReason" => NodeOutcome.TlsRefused,
             _ => NodeOutcome.Failed,
         }, self);
     }

@@ -11,6 +11,7 @@ namespace RecCluster.Cluster.Nodes;
 /// <param name="Store">The coordinator's leaderboard store when it is not the SQLite file in <see cref="Directory"/>.</param>
 /// <param name="DataRoots">Where submitted sweeps may read data (the coordinator's API checks sweeps, a worker its trials);
 /// null: anywhere.</param>
+/// <param name="Tls">Mutual TLS between nodes; null: plain TCP (trusted networks only).</param>
 public sealed record NodeSettings(
     NodeRole Role,
     string? Host,
@@ -21,4 +22,5 @@ public sealed record NodeSettings(
     string Directory,
     string? ConfigFile,
     Leaderboard.StoreLocation? Store = null,
-    Core.Security.DataRoots? DataRoots = null);
+    Core.Security.DataRoots? DataRoots = null,
+    NodeTls? Tls = null);
