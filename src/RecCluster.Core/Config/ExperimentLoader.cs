@@ -242,11 +242,18 @@ public static class ExperimentLoader
             var specs = ModelCatalog.ParamsOf(modelName).ToDictionary(s => s.Name);
             var space = new Dictionary<string, Domain>(StringComparer.Ordinal);
             var positions = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
-            var entries = paramsNode is YamlScalarNode { Value: null or "" or "~" } ? [] : source.Mapping(paramsNode, $"models.{modelName}", specs.Keys);
+            var aliases = ModelCatalog.Aliases(modelName);
+            var entries = paramsNode is YamlScalarNode { Value: null or "" or "~" } ? [] : source.Mapping(paramsNode, $"models.{modelName}", [.. specs.Keys, .. aliases.Keys]);
             if (entries is null) continue;
             int errorsBefore = source.Errors.Count;
-            foreach (var (param, (key, value)) in entries)
+            foreach (var (written, (key, value)) in entries)
             {
+                var param = aliases.GetValueOrDefault(written, written);
+                if (param != written && entries.ContainsKey(param))
+                {
+                    source.Error(key, $"'{written}' is another name for '{param}', which is also set: write one of them");
+                    continue;
+                }
                 positions[param] = key;
                 if (!sweep && value is not YamlScalarNode)
                     source.Error(value, $"'{param}' must be a fixed value in a train config (one trial); search spaces need reccluster sweep");

@@ -21,10 +21,8 @@ public static class SequenceLosses
             return F.cross_entropy(logits, targets.sub(Held.One));
         }
         if (negatives is null) throw new ArgumentException($"{type} needs sampled negatives");
-        var positive = (hidden * table.index_select(0, targets)).sum(-1);                                   // M
-        long m = negatives.shape[0], k = negatives.shape[1];
-        var negativeEmbeddings = table.index_select(0, negatives.reshape(-1)).view(m, k, -1);              // M x K x H
-        var negative = negativeEmbeddings.matmul(hidden.unsqueeze(-1)).squeeze(-1);                         // M x K
+        var (positive, negative) = SampledLogits(hidden, targets, negatives, table);
+        long m = negatives.shape[0];
         return type switch
         {
             // Sampled softmax: the positive competes with its K negatives.
@@ -34,4 +32,22 @@ public static class SequenceLosses
             _ => throw new ArgumentOutOfRangeException(nameof(type)),
         };
     }
+
+    /// <summary>Above this many items per negative, negatives are scored through all items' scores.</summary>
+    private const long DenseNegativesRatio = 16;
+
+    /// <summary>Scores of each target (M) and of its sampled negatives (M x K) against the hidden states (M x H).</summary>
+    public static (Tensor Positive, Tensor Negative) SampledLogits(Tensor hidden, Tensor targets, Tensor negatives, Tensor table)
+    {
+        var positive = (hidden * table.index_select(0, targets)).sum(-1);                                   // M
+        long m = negatives.shape[0], k = negatives.shape[1];
+        // Many negatives from a small catalogue (gSASRec): scoring every item with one matrix product and picking the
+        // negatives' scores costs far less than gathering M x K embeddings and scattering their gradients back.
+        if (k * DenseNegativesRatio >= table.shape[0]) return (positive, hidden.matmul(table.t()).gather(1, negatives));
+        var negativeEmbeddings = table.index_select(0, negatives.reshape(-1)).view(m, k, -1);              // M x K x H
+        return (positive, negativeEmbeddings.matmul(hidden.unsqueeze(-1)).squeeze(-1));                    // M x K
+    }
 }
+
+/// <summary>A next-item loss over hidden states (M x H), their targets (M), sampled negatives (M x K or null) and the item table.</summary>
+public delegate Tensor NextItemLoss(Tensor hidden, Tensor targets, Tensor? negatives, Tensor table);
