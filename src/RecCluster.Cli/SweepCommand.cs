@@ -39,6 +39,7 @@ public static class SweepCommand
         command.SetAction(parse =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            ImportWarnings.Print(parse.GetValue(file)!.FullName, stderr);
             return Errors.Guard(stderr, () => parse.GetValue(check)
                 ? Check(parse.GetValue(file)!, stdout)
                 : Run(parse.GetValue(file)!, parse.GetValue(state)!, StoreOption.Location(parse, store, parse.GetValue(state)!),

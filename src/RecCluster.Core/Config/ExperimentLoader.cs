@@ -1,3 +1,4 @@
+using RecCluster.Core.Config.Import;
 using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
 using RecCluster.Core.Sweeps;
@@ -95,7 +96,9 @@ public static class ExperimentLoader
     private static (SweepConfig? Config, YamlSource Source, YamlNode? DataNode) Parse(SweepSource text, bool sweep)
     {
         var path = text.Path;
-        var source = YamlSource.Parse(path, text.Text, out var root);
+        var source = YamlSource.Parse(path, text.Text, out var parsed);
+        // Configs written for WarpRec or Shaped are rewritten into our shape first, keeping every position.
+        var root = parsed is null ? null : ConfigImport.Translate(source, parsed);
         if (root is null) return (null, source, null);
         var top = source.Mapping(root, "the config", TopKeys);
         if (top is null) return (null, source, null);

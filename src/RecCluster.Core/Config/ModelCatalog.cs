@@ -1,3 +1,5 @@
+using RecCluster.Core.Config.Import;
+
 namespace RecCluster.Core.Config;
 
 /// <summary>
@@ -124,26 +126,8 @@ public static class ModelCatalog
         [Popularity] = TrialParams,
     };
 
-    /// <summary>
-    /// The one place other tools' names map to ours (WarpRec's, which the new models use as written): a config may write
-    /// either name, not both. Per model, because a name can mean different things (GRU4Rec's hidden_size is its GRU
-    /// state; SASRec's is its only width, WarpRec's embedding_size).
-    /// </summary>
-    private static readonly Dictionary<string, string> SasRecAliases = new(StringComparer.Ordinal)
-    {
-        ["epochs"] = "n_epochs", ["embedding_size"] = "hidden_size", ["dropout_prob"] = "hidden_dropout_prob", ["neg_samples"] = "negative_samples_count",
-    };
-
-    private static readonly Dictionary<string, string> LoopAliases = new(StringComparer.Ordinal) { ["epochs"] = "n_epochs" };
-
-    private static readonly Dictionary<string, IReadOnlyDictionary<string, string>> AliasTable = new(StringComparer.Ordinal)
-    {
-        [SasRec] = SasRecAliases, [GSasRec] = SasRecAliases, [Gru4Rec] = LoopAliases, [Caser] = LoopAliases, [Bert4Rec] = LoopAliases,
-        [Popularity] = new Dictionary<string, string>(),
-    };
-
     /// <summary>Other names a model's hyperparameters may be written under (alias → our name).</summary>
-    public static IReadOnlyDictionary<string, string> Aliases(string model) => AliasTable[model];
+    public static IReadOnlyDictionary<string, string> Aliases(string model) => ForeignNames.HyperparameterAliases(model);
 
     public static IReadOnlyCollection<string> Models => Specs.Keys;
 
