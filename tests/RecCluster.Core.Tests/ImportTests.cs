@@ -92,6 +92,10 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void WarpRec_model_names_are_read_in_any_case_as_WarpRec_reads_them() =>
+        Assert.Equal(["sasrec", "gsasrec", "pop"], Sweep(Ours + "models: {SASREC: {epochs: 1}, gsasrec: {epochs: 1}, pop: {}}\n").Models.Select(m => m.Name));
+
+    [Fact]
     public void A_model_under_both_names_and_a_hyperparameter_under_both_names_are_errors()
     {
         var errors = ErrorsOf(Ours + """
@@ -99,7 +103,7 @@ public sealed class ImportTests : IDisposable
               sasrec: {n_epochs: 1}
               SASRec: {epochs: 2, n_epochs: 3}
             """);
-        Assert.Equal(At(5, 3) + "'SASRec' is WarpRec's name for 'sasrec', which is also set: write one of them", Assert.Single(errors));
+        Assert.Equal(At(5, 3) + "'SASRec' names the same model as 'sasrec' (ours: 'sasrec'): write one of them", Assert.Single(errors));
         var both = Assert.Single(ErrorsOf(Ours + "models:\n  SASRec: {epochs: 2, n_epochs: 3}\n"));
         Assert.Equal(At(4, 12) + "'epochs' is another name for 'n_epochs', which is also set: write one of them", both);
     }

@@ -114,18 +114,16 @@ public static class ConfigImport
     internal static Tree Models(YamlSource source, YamlMappingNode models, Func<(string Model, YamlNode Key), IEnumerable<(Tree, Tree)>> extra,
         IReadOnlyCollection<string> skip, ref bool changed)
     {
-        var written = models.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet(StringComparer.Ordinal);
+        var named = new Dictionary<string, string>(StringComparer.Ordinal);   // our model name → the name it was written under
         var entries = new List<(Tree, Tree)>();
         foreach (var (key, value) in models.Children)
         {
             var name = (key as YamlScalarNode)?.Value ?? "";
-            var model = name;
-            if (ForeignNames.WarpRecModels.TryGetValue(name, out var ours))
-            {
-                changed = true;
-                model = ours;
-                if (written.Contains(ours)) source.Error(key, $"'{name}' is WarpRec's name for '{ours}', which is also set: write one of them");
-            }
+            // WarpRec looks model names up in any case.
+            var model = ForeignNames.WarpRecModels.TryGetValue(name, out var ours) ? ours : name;
+            changed |= model != name;
+            if (!named.TryAdd(model, name))
+                source.Error(key, $"'{name}' names the same model as '{named[model]}' (ours: '{model}'): write one of them");
             var added = ModelCatalog.IsKnown(model) ? extra((model, key)).ToList() : [];
             changed |= added.Count > 0;
             Tree body = value is YamlMappingNode parameters && ModelCatalog.IsKnown(model)

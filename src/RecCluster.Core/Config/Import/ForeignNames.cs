@@ -9,8 +9,8 @@ namespace RecCluster.Core.Config.Import;
 /// </summary>
 public static class ForeignNames
 {
-    /// <summary>WarpRec's model class names (as written under its <c>models:</c>) → our model names.</summary>
-    public static readonly IReadOnlyDictionary<string, string> WarpRecModels = new Dictionary<string, string>(StringComparer.Ordinal)
+    /// <summary>WarpRec's model class names (as written under its <c>models:</c>, in any case, as WarpRec reads them) → ours.</summary>
+    public static readonly IReadOnlyDictionary<string, string> WarpRecModels = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["SASRec"] = ModelCatalog.SasRec, ["gSASRec"] = ModelCatalog.GSasRec, ["GRU4Rec"] = ModelCatalog.Gru4Rec,
         ["Caser"] = ModelCatalog.Caser, ["BERT4Rec"] = ModelCatalog.Bert4Rec, ["Pop"] = ModelCatalog.Popularity,
