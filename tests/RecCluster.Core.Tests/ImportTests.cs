@@ -35,9 +35,9 @@ public sealed class ImportTests : IDisposable
             """);
         var models = sweep.Experiment.Models.ToDictionary(m => m.Name, m => m.Parameters);
         Assert.Equal(["caser", "gru4rec", "sasrec"], models.Keys);
-        Assert.Equal((3L, 1L, 8L, 0.5), (models["caser"].GetInt("n_epochs"), models["caser"].GetInt("neg_samples"), models["caser"].GetInt("n_h"),
-            models["caser"].GetDouble("dropout_prob")));
-        Assert.Equal((20L, 2L, 0.0001), (models["gru4rec"].GetInt("n_epochs"), models["gru4rec"].GetInt("neg_samples"), models["gru4rec"].GetDouble("weight_decay")));
+        var (caser, gru) = (models["caser"], models["gru4rec"]);
+        Assert.Equal((3L, 1L, 8L, 0.5), (caser.GetInt("n_epochs"), caser.GetInt("neg_samples"), caser.GetInt("n_h"), caser.GetDouble("dropout_prob")));
+        Assert.Equal((20L, 2L, 0.0001), (gru.GetInt("n_epochs"), gru.GetInt("neg_samples"), gru.GetDouble("weight_decay")));
         var sasrec = models["sasrec"];
         Assert.Equal((128L, 0.3, 1L, 1L, 512L), (sasrec.GetInt("hidden_size"), sasrec.GetDouble("hidden_dropout_prob"), sasrec.GetInt("n_epochs"),
             sasrec.GetInt("negative_samples_count"), sasrec.GetInt("inner_size")));
@@ -93,7 +93,8 @@ public sealed class ImportTests : IDisposable
 
     [Fact]
     public void WarpRec_model_names_are_read_in_any_case_as_WarpRec_reads_them() =>
-        Assert.Equal(["sasrec", "gsasrec", "pop"], Sweep(Ours + "models: {SASREC: {epochs: 1}, gsasrec: {epochs: 1}, pop: {}}\n").Models.Select(m => m.Name));
+        Assert.Equal(["sasrec", "gsasrec", "pop"],
+            Sweep(Ours + "models: {SASREC: {epochs: 1}, gsasrec: {epochs: 1}, pop: {}}\n").Models.Select(m => m.Name));
 
     [Fact]
     public void A_model_under_both_names_and_a_hyperparameter_under_both_names_are_errors()
@@ -107,6 +108,11 @@ public sealed class ImportTests : IDisposable
         var both = Assert.Single(ErrorsOf(Ours + "models:\n  SASRec: {epochs: 2, n_epochs: 3}\n"));
         Assert.Equal(At(4, 12) + "'epochs' is another name for 'n_epochs', which is also set: write one of them", both);
     }
+
+    [Fact]
+    public void WarpRec_model_sections_beside_our_sections_say_where_they_go() =>
+        Assert.StartsWith(At(4, 12) + "WarpRec's 'optimization' section is read in a whole WarpRec experiment file",
+            Assert.Single(ErrorsOf(Ours + "models:\n  SASRec: {optimization: {strategy: random}, epochs: 1}\n")));
 
     [Fact]
     public void Shaped_policies_become_models_under_our_names()
@@ -200,7 +206,8 @@ public sealed class ImportTests : IDisposable
         Assert.Equal([MetricKind.Ndcg, MetricKind.Precision, MetricKind.Recall, MetricKind.Hr, MetricKind.Mrr], e.Evaluation.Metrics);
         Assert.Equal(new Objective("hr@20", true), e.Objective);
         Assert.Equal(new SearchConfig(SearchAlgorithm.Tpe, 4, 9), sweep.Search);
-        Assert.Equal((SchedulerKind.Asha, 2, 2.0, 8), (sweep.Scheduler.Kind, sweep.Scheduler.GracePeriod, sweep.Scheduler.ReductionFactor, sweep.Scheduler.MaxT));
+        var scheduler = sweep.Scheduler;
+        Assert.Equal((SchedulerKind.Asha, 2, 2.0, 8), (scheduler.Kind, scheduler.GracePeriod, scheduler.ReductionFactor, scheduler.MaxT));
         Assert.Equal(new ResourcesConfig(0.5, 2), sweep.Resources);
         Assert.Equal(3, sweep.MaxConcurrentTrials);
         var sasrec = sweep.Models.Single(m => m.Name == "sasrec").Space;
@@ -229,20 +236,22 @@ public sealed class ImportTests : IDisposable
             dashboard:
               wandb: {enabled: true, project: p}
             writer: {dataset_name: ml}
-            """).Replace("  validation_splitting: {strategy: temporal_leave_k_out}\n", "").Replace("  sep: \"\\t\"\n", "  sep: \"\\t\"\n  rating_type: explicit\n")
+            """).Replace("  validation_splitting: {strategy: temporal_leave_k_out}\n", "")
+            .Replace("  sep: \"\\t\"\n", "  sep: \"\\t\"\n  rating_type: explicit\n")
             .Replace("      strategy: optuna\n", "      strategy: hopt\n      block_size: 10\n"));
         ExperimentLoader.LoadSweep(path);
         var warnings = ConfigImport.Warnings(path).Select(w => $"{w.Line}:{w.Column}: {w.Message}").ToList();
         Assert.True(warnings.Count == 9, string.Join("\n", warnings));
-        Assert.Contains(warnings, w => w.StartsWith("29:1: dashboard (W&B, MLflow, CodeCarbon) is not used", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.StartsWith("31:1: writer is not used: results are kept in the leaderboard store", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.StartsWith("28:24: general.ray_verbose is not used", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.StartsWith("4:3: ratings are not used", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.StartsWith("6:3: no validation_splitting: each user's second-to-last item", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.StartsWith("14:17: models.SASRec.optimization.strategy 'hopt' runs our TPE search", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.StartsWith("15:7: models.SASRec.optimization.block_size is not used", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.StartsWith("27:12: models.Pop.meta.save_model is not used", StringComparison.Ordinal));
-        Assert.Contains(warnings, w => w.StartsWith("26:3: models.Pop has no optimization block", StringComparison.Ordinal));
+        void Has(string start) => Assert.Contains(warnings, w => w.StartsWith(start, StringComparison.Ordinal));
+        Has("29:1: dashboard (W&B, MLflow, CodeCarbon) is not used");
+        Has("31:1: writer is not used: results are kept in the leaderboard store");
+        Has("28:24: general.ray_verbose is not used");
+        Has("4:3: ratings are not used");
+        Has("6:3: no validation_splitting: each user's second-to-last item");
+        Has("14:17: models.SASRec.optimization.strategy 'hopt' runs our TPE search");
+        Has("15:7: models.SASRec.optimization.block_size is not used");
+        Has("27:12: models.Pop.meta.save_model is not used");
+        Has("26:3: models.Pop has no optimization block");
     }
 
     public static TheoryData<string, string, string, string> Refused => new()

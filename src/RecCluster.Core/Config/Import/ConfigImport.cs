@@ -22,7 +22,8 @@ public static class ConfigImport
         if (root is not YamlMappingNode top) return root;
         int before = source.Errors.Count;
         var keys = top.Children.Keys.OfType<YamlScalarNode>().Select(k => k.Value ?? "").ToHashSet(StringComparer.Ordinal);
-        var tree = !keys.Contains("data") && keys.Overlaps(WarpRecSections) ? WarpRecExperiment.Translate(source, top) : OurFormat(source, top);
+        var tree = !keys.Contains("data") && keys.Overlaps(WarpRecSections)
+            ? WarpRecExperiment.Translate(source, top) : OurFormat(source, top);
         if (source.Errors.Count > before) return null;
         return tree?.ToNode() ?? root;
     }
@@ -55,7 +56,7 @@ public static class ConfigImport
     private static YamlNode? Child(YamlNode node, string key) =>
         node is YamlMappingNode map ? map.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: var k } && k == key).Value : null;
 
-    /// <summary>Our sections with a WarpRec <c>models:</c> block or Shaped's <c>policy_configs:</c>; null when nothing is foreign.</summary>
+    /// <summary>Our sections with WarpRec's <c>models:</c> block or Shaped's <c>policy_configs:</c>; null when nothing is foreign.</summary>
     private static Tree? OurFormat(YamlSource source, YamlMappingNode top)
     {
         bool changed = false;
@@ -72,12 +73,23 @@ public static class ConfigImport
             }
             else if (name == "models" && value is YamlMappingNode models)
             {
-                var rewritten = Models(source, models, _ => [], [], ref changed);
+                var rewritten = Models(source, models, m => NoWarpRecSections(source, models, m.Key), [], ref changed);
                 entries.Add((Tree.Copy(key), rewritten));
             }
             else entries.Add((Tree.Copy(key), Tree.Copy(value)));
         }
         return changed ? Tree.Map(top, entries) : null;
+    }
+
+    /// <summary>A WarpRec model's optimization, early_stopping and meta have their counterparts elsewhere in our file.</summary>
+    private static IEnumerable<(Tree, Tree)> NoWarpRecSections(YamlSource source, YamlMappingNode models, YamlNode modelKey)
+    {
+        if (models.Children[modelKey] is YamlMappingNode model)
+            foreach (var key in model.Children.Keys.OfType<YamlScalarNode>().Where(k => WarpRecExperiment.ModelSections.Contains(k.Value)))
+                source.Error(key, $"WarpRec's '{key.Value}' section is read in a whole WarpRec experiment file (with reader and " +
+                    "splitter); beside our sections write search, scheduler and resources at the top level and early_stopping_step " +
+                    "in the model");
+        return [];
     }
 
     private static Tree ShapedPolicies(YamlSource source, YamlNode node)
@@ -87,16 +99,25 @@ public static class ConfigImport
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (role, (key, body)) in map ?? [])
         {
-            if (body is not YamlMappingNode policy) { source.Error(body, $"policy_configs.{role} must be a mapping with policy_type"); continue; }
+            if (body is not YamlMappingNode policy)
+            {
+                source.Error(body, $"policy_configs.{role} must be a mapping with policy_type");
+                continue;
+            }
             var typeEntry = policy.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: "policy_type" });
             var type = (typeEntry.Value as YamlScalarNode)?.Value;
             if (type is null) { source.Error(key, $"policy_configs.{role} needs policy_type (sasrec or bert4rec)"); continue; }
             if (!ForeignNames.ShapedPolicies.TryGetValue(type, out var model))
             {
-                source.Error(typeEntry.Value, $"Shaped policy_type '{type}' has no model here; supported: {string.Join(", ", ForeignNames.ShapedPolicies.Keys)}");
+                source.Error(typeEntry.Value,
+                    $"Shaped policy_type '{type}' has no model here; supported: {string.Join(", ", ForeignNames.ShapedPolicies.Keys)}");
                 continue;
             }
-            if (!seen.Add(model)) { source.Error(typeEntry.Value, $"policy_type '{type}' is already given by the other policy; a sweep trains each model once"); continue; }
+            if (!seen.Add(model))
+            {
+                source.Error(typeEntry.Value, $"policy_type '{type}' is already given by the other policy; a sweep trains each model once");
+                continue;
+            }
             bool ignored = false;
             var parameters = Parameters(source, model, policy, ["policy_type"], [], ref ignored);
             models.Add((Tree.Scalar(model, key), parameters));
@@ -111,8 +132,8 @@ public static class ConfigImport
     /// <paramref name="extra"/> gives settings to add to a model (from a WarpRec file's other sections); keys in
     /// <paramref name="skip"/> are sections the caller has read.
     /// </summary>
-    internal static Tree Models(YamlSource source, YamlMappingNode models, Func<(string Model, YamlNode Key), IEnumerable<(Tree, Tree)>> extra,
-        IReadOnlyCollection<string> skip, ref bool changed)
+    internal static Tree Models(YamlSource source, YamlMappingNode models,
+        Func<(string Model, YamlNode Key), IEnumerable<(Tree, Tree)>> extra, IReadOnlyCollection<string> skip, ref bool changed)
     {
         var named = new Dictionary<string, string>(StringComparer.Ordinal);   // our model name → the name it was written under
         var entries = new List<(Tree, Tree)>();
@@ -157,8 +178,9 @@ public static class ConfigImport
     /// <summary>WarpRec's <c>[kind, lo, hi, q?, log_base?]</c> as our <c>{kind: [...]}</c>; null when the value is not one.</summary>
     private static Tree? InlineSpace(YamlSource source, YamlNode value)
     {
-        if (value is not YamlSequenceNode list || list.Children.Count == 0 || list.Children[0] is not YamlScalarNode { Value: { } kind } head
-            || !ForeignNames.SearchSpaces.TryGetValue(kind, out var space)) return null;
+        if (value is not YamlSequenceNode list || list.Children.Count == 0
+            || list.Children[0] is not YamlScalarNode { Value: { } kind } head || !ForeignNames.SearchSpaces.TryGetValue(kind, out var space))
+            return null;
         var rest = list.Children.Skip(1).ToList();
         if (space.Ours is null)
         {

@@ -10,7 +10,8 @@ namespace RecCluster.Core.Config.Import;
 public static class ForeignNames
 {
     /// <summary>WarpRec's model class names (as written under its <c>models:</c>, in any case, as WarpRec reads them) → ours.</summary>
-    public static readonly IReadOnlyDictionary<string, string> WarpRecModels = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlyDictionary<string, string> WarpRecModels =
+        new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         ["SASRec"] = ModelCatalog.SasRec, ["gSASRec"] = ModelCatalog.GSasRec, ["GRU4Rec"] = ModelCatalog.Gru4Rec,
         ["Caser"] = ModelCatalog.Caser, ["BERT4Rec"] = ModelCatalog.Bert4Rec, ["Pop"] = ModelCatalog.Popularity,
@@ -26,8 +27,8 @@ public static class ForeignNames
     // (WarpRec's embedding_size), BERT4Rec's (Shaped, RecBole) its embedding_size.
     private static readonly Dictionary<string, string> SasRecAliases = new(StringComparer.Ordinal)
     {
-        ["epochs"] = "n_epochs", ["embedding_size"] = "hidden_size", ["dropout_prob"] = "hidden_dropout_prob", ["neg_samples"] = "negative_samples_count",
-        ["max_seq_len"] = "max_seq_length",
+        ["epochs"] = "n_epochs", ["embedding_size"] = "hidden_size", ["dropout_prob"] = "hidden_dropout_prob",
+        ["neg_samples"] = "negative_samples_count", ["max_seq_len"] = "max_seq_length",
     };
 
     private static readonly Dictionary<string, string> LoopAliases = new(StringComparer.Ordinal)
@@ -37,20 +38,23 @@ public static class ForeignNames
 
     private static readonly Dictionary<string, string> Bert4RecAliases = new(StringComparer.Ordinal)
     {
-        ["epochs"] = "n_epochs", ["max_seq_len"] = "max_seq_length", ["hidden_size"] = "embedding_size", ["hidden_dropout_prob"] = "dropout_prob",
+        ["epochs"] = "n_epochs", ["max_seq_len"] = "max_seq_length", ["hidden_size"] = "embedding_size",
+        ["hidden_dropout_prob"] = "dropout_prob",
     };
 
     private static readonly Dictionary<string, IReadOnlyDictionary<string, string>> Hyperparameters = new(StringComparer.Ordinal)
     {
         [ModelCatalog.SasRec] = SasRecAliases, [ModelCatalog.GSasRec] = SasRecAliases, [ModelCatalog.Gru4Rec] = LoopAliases,
-        [ModelCatalog.Caser] = LoopAliases, [ModelCatalog.Bert4Rec] = Bert4RecAliases, [ModelCatalog.Popularity] = new Dictionary<string, string>(),
+        [ModelCatalog.Caser] = LoopAliases, [ModelCatalog.Bert4Rec] = Bert4RecAliases,
+        [ModelCatalog.Popularity] = new Dictionary<string, string>(),
     };
 
     /// <summary>Other names a model's hyperparameters may be written under (alias → our name).</summary>
     public static IReadOnlyDictionary<string, string> HyperparameterAliases(string model) => Hyperparameters[model];
 
     /// <summary>WarpRec's metric names (its registry is case-insensitive) → ours.</summary>
-    public static readonly IReadOnlyDictionary<string, MetricKind> Metrics = new Dictionary<string, MetricKind>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlyDictionary<string, MetricKind> Metrics =
+        new Dictionary<string, MetricKind>(StringComparer.OrdinalIgnoreCase)
     {
         ["nDCG"] = MetricKind.Ndcg, ["Precision"] = MetricKind.Precision, ["Recall"] = MetricKind.Recall, ["HitRate"] = MetricKind.Hr,
         ["MRR"] = MetricKind.Mrr,
@@ -67,8 +71,10 @@ public static class ForeignNames
             ["grid"] = ("grid", ""), ["choice"] = ("choice", ""), ["uniform"] = ("uniform", ""), ["quniform"] = ("quniform", ""),
             ["loguniform"] = ("loguniform", ""), ["randint"] = ("randint", ""), ["qrandint"] = ("quniform", ""),
             ["qloguniform"] = (null, "a quantised log-uniform space is not supported; use [loguniform, lo, hi] or [quniform, lo, hi, q]"),
-            ["lograndint"] = (null, "a log-uniform integer space is not supported; use [loguniform, lo, hi] (rounded for whole-number parameters)"),
-            ["qlograndint"] = (null, "a quantised log-uniform integer space is not supported; use [loguniform, lo, hi] or [qrandint, lo, hi, q]"),
+            ["lograndint"] = (null,
+                "a log-uniform integer space is not supported; use [loguniform, lo, hi] (rounded for whole-number parameters)"),
+            ["qlograndint"] = (null,
+                "a quantised log-uniform integer space is not supported; use [loguniform, lo, hi] or [qrandint, lo, hi, q]"),
             ["randn"] = (null, "normal distributions are not supported; use [uniform, lo, hi]"),
             ["qrandn"] = (null, "normal distributions are not supported; use [quniform, lo, hi, q]"),
         };
@@ -84,7 +90,8 @@ public static class ForeignNames
         };
 
     /// <summary>WarpRec's optimization.scheduler → ours.</summary>
-    public static readonly IReadOnlyDictionary<string, SchedulerKind> Schedulers = new Dictionary<string, SchedulerKind>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlyDictionary<string, SchedulerKind> Schedulers =
+        new Dictionary<string, SchedulerKind>(StringComparer.OrdinalIgnoreCase)
     {
         ["fifo"] = SchedulerKind.Fifo, ["asha"] = SchedulerKind.Asha,
     };

@@ -1,7 +1,8 @@
 using System.Globalization;
 using RecCluster.Core.Evaluation;
 using YamlDotNet.RepresentationModel;
-using Entries = System.Collections.Generic.Dictionary<string, (YamlDotNet.RepresentationModel.YamlNode Key, YamlDotNet.RepresentationModel.YamlNode Value)>;
+using Entries = System.Collections.Generic.Dictionary<string,
+    (YamlDotNet.RepresentationModel.YamlNode Key, YamlDotNet.RepresentationModel.YamlNode Value)>;
 
 namespace RecCluster.Core.Config.Import;
 
@@ -12,7 +13,8 @@ namespace RecCluster.Core.Config.Import;
 /// </summary>
 internal static class WarpRecExperiment
 {
-    private static readonly string[] TopKeys = ["reader", "writer", "splitter", "evaluation", "models", "general", "dashboard", "filtering"];
+    private static readonly string[] TopKeys =
+        ["reader", "writer", "splitter", "evaluation", "models", "general", "dashboard", "filtering"];
 
     private static readonly string[] ReaderKeys =
         ["loading_strategy", "data_type", "reading_method", "local_path", "azure_blob_name", "sep", "header", "rating_type", "file_format",
@@ -23,13 +25,14 @@ internal static class WarpRecExperiment
          "full_evaluation_on_report", "max_metric_per_row", "save_evaluation", "save_per_user"];
 
     private static readonly string[] OptimizationKeys =
-        ["strategy", "scheduler", "properties", "validation_metric", "device", "block_size", "num_samples", "cpu_per_trial", "gpu_per_trial",
-         "parallel_trials", "max_cpu_count", "multi_gpu", "num_gpus", "checkpoint_to_keep"];
+        ["strategy", "scheduler", "properties", "validation_metric", "device", "block_size", "num_samples", "cpu_per_trial",
+         "gpu_per_trial", "parallel_trials", "max_cpu_count", "multi_gpu", "num_gpus", "checkpoint_to_keep"];
 
-    private static readonly string[] PropertyKeys = ["mode", "seed", "time_attr", "max_t", "grace_period", "reduction_factor", "desired_training_it"];
+    private static readonly string[] PropertyKeys =
+        ["mode", "seed", "time_attr", "max_t", "grace_period", "reduction_factor", "desired_training_it"];
 
     /// <summary>The sections a WarpRec model block holds besides its hyperparameters.</summary>
-    private static readonly string[] ModelSections = ["optimization", "early_stopping", "meta"];
+    internal static readonly string[] ModelSections = ["optimization", "early_stopping", "meta"];
 
     public static Tree? Translate(YamlSource source, YamlMappingNode root)
     {
@@ -37,20 +40,22 @@ internal static class WarpRecExperiment
         if (top is null) return null;
         var output = new List<(Tree, Tree)>();
         if (top.TryGetValue("dashboard", out var dashboard))
-            source.Warn(dashboard.Key, "dashboard (W&B, MLflow, CodeCarbon) is not used: trials stream into the live table of `reccluster sweep` and " +
-                "the leaderboard store; query them with `reccluster leaderboard`");
+            source.Warn(dashboard.Key, "dashboard (W&B, MLflow, CodeCarbon) is not used: trials stream into the live table of " +
+                "`reccluster sweep` and the leaderboard store; query them with `reccluster leaderboard`");
         if (top.TryGetValue("writer", out var writer))
-            source.Warn(writer.Key, "writer is not used: results are kept in the leaderboard store (--state DIR/leaderboard.sqlite); export them with " +
-                "`reccluster leaderboard --format csv`");
+            source.Warn(writer.Key, "writer is not used: results are kept in the leaderboard store (--state DIR/leaderboard.sqlite); " +
+                "export them with `reccluster leaderboard --format csv`");
         if (top.TryGetValue("filtering", out var filtering))
-            source.Error(filtering.Key, "filtering is not translated; filter the file beforehand, or convert with `reccluster import warprec` and set " +
-                "data.min_user_interactions / data.min_item_interactions");
+            source.Error(filtering.Key, "filtering is not translated; filter the file beforehand, or convert with " +
+                "`reccluster import warprec` and set data.min_user_interactions / data.min_item_interactions");
 
         string? device = top.TryGetValue("general", out var general) ? General(source, general.Value) : null;
-        if (Require(source, top, "reader", root) is { } reader && Reader(source, reader) is { } data) output.Add((Tree.Scalar("data", reader), data));
-        if (Require(source, top, "splitter", root) is { } splitter && Splitter(source, splitter) is { } split) output.Add((Tree.Scalar("split", splitter), split));
+        if (Require(source, top, "reader", root) is { } reader && Reader(source, reader) is { } data)
+            output.Add((Tree.Scalar("data", reader), data));
+        if (Require(source, top, "splitter", root) is { } splitter && Splitter(source, splitter) is { } split)
+            output.Add((Tree.Scalar("split", splitter), split));
 
-        var evaluation = top.TryGetValue("evaluation", out var ev) ? Evaluation(source, ev.Value) : new EvaluationPart(null, null, null, []);
+        var evaluation = top.TryGetValue("evaluation", out var ev) ? Evaluation(source, ev.Value) : EvaluationPart.None;
         if (evaluation.Section is not null) output.Add((Tree.Scalar("evaluation", ev.Value), evaluation.Section));
 
         var modelsNode = Require(source, top, "models", root);
@@ -62,7 +67,8 @@ internal static class WarpRecExperiment
                 m => ModelSettings(source, models, m.Model, m.Key, device, evaluation.BatchSize, sweep), ModelSections, ref changed);
             var (metric, metricAt) = evaluation.Metric ?? sweep.Metric ?? DefaultMetric(source, evaluation, ev.Value ?? root);
             var objective = new List<(Tree, Tree)> { (Tree.Scalar("metric", metricAt), Tree.Scalar(metric, metricAt)) };
-            if (sweep.Mode is { } mode) objective.Add((Tree.Scalar("mode", mode), Tree.Scalar(((YamlScalarNode)mode).Value!.ToLowerInvariant(), mode)));
+            if (sweep.Mode is YamlScalarNode mode)
+                objective.Add((Tree.Scalar("mode", mode), Tree.Scalar((mode.Value ?? "").ToLowerInvariant(), mode)));
             output.Add((Tree.Scalar("objective", metricAt), Tree.Map(metricAt, objective)));
             output.Add((Tree.Scalar("models", modelsNode), translated));
             output.AddRange(sweep.Sections(modelsNode));
@@ -93,7 +99,8 @@ internal static class WarpRecExperiment
     /// <summary>general: the device every model trains on; nothing else has a counterpart.</summary>
     private static string? General(YamlSource source, YamlNode node)
     {
-        var map = source.Mapping(node, "general", ["precision", "device", "backend", "ray_verbose", "time_report", "custom_modules", "callback", "azure"]);
+        var map = source.Mapping(node, "general",
+            ["precision", "device", "backend", "ray_verbose", "time_report", "custom_modules", "callback", "azure"]);
         if (map is null) return null;
         if (Text(source, map, "precision", "general.precision") is { } precision && precision != "float32")
             source.Error(map["precision"].Value, $"general.precision '{precision}' is not supported; models train in float32");
@@ -108,7 +115,8 @@ internal static class WarpRecExperiment
     {
         var device = source.String(node, what);
         if (device is null or "cpu" or "cuda") return device;
-        source.Error(node, $"{what} '{device}' is not supported: use cpu or cuda, and choose GPUs with gpu_per_trial (slots get CUDA_VISIBLE_DEVICES)");
+        source.Error(node, $"{what} '{device}' is not supported: use cpu or cuda, and choose GPUs with gpu_per_trial " +
+            "(slots get CUDA_VISIBLE_DEVICES)");
         return null;
     }
 
@@ -132,13 +140,14 @@ internal static class WarpRecExperiment
         if (map.TryGetValue("header", out var header) && !IsTrue(header.Value))
             source.Error(header.Value, "reader.header must be true: the columns are found by their names user_id, item_id and timestamp");
         if (Text(source, map, "rating_type", "reader.rating_type") == "explicit")
-            source.Warn(map["rating_type"].Key, "ratings are not used: every interaction is one event of its user's sequence, as with implicit");
+            source.Warn(map["rating_type"].Key, "ratings are not used: every interaction is one event of its user's sequence, as with " +
+                "implicit");
         if (map.TryGetValue("labels", out var labels) && source.Mapping(labels.Value, "reader.labels",
                 ["user_id_label", "item_id_label", "rating_label", "timestamp_label"]) is { } names)
             foreach (var (key, (_, value)) in names)
                 if (source.String(value, $"reader.labels.{key}") is { } label && label != key[..^"_label".Length])
-                    source.Error(value, $"reader.labels.{key} '{label}' is not supported: columns are read by the names user_id, item_id and " +
-                        "timestamp; rename the column in the file");
+                    source.Error(value, $"reader.labels.{key} '{label}' is not supported: columns are read by the names user_id, " +
+                        "item_id and timestamp; rename the column in the file");
         if (map.TryGetValue("dtypes", out var dtypes))
             source.Warn(dtypes.Key, "reader.dtypes is not used: ids are read as text and timestamps as numbers");
 
@@ -151,7 +160,9 @@ internal static class WarpRecExperiment
             return null;
         }
         var formatAt = map.TryGetValue("sep", out var written) ? written.Value : path.Key;
-        return Tree.Map(node, [(Tree.Scalar("path", path.Key), Tree.Copy(path.Value)), (Tree.Scalar("format", formatAt), Tree.Scalar(format ?? "auto", formatAt))]);
+        return Tree.Map(node,
+            [(Tree.Scalar("path", path.Key), Tree.Copy(path.Value)),
+             (Tree.Scalar("format", formatAt), Tree.Scalar(format ?? "auto", formatAt))]);
     }
 
     /// <summary>splitter → split: a temporal leave-one-out for test (and validation) is our leave_one_out.</summary>
@@ -181,8 +192,8 @@ internal static class WarpRecExperiment
         {
             string why = name switch
             {
-                "temporal_holdout" => "a global temporal holdout (the latest share of all interactions) is not supported: evaluation here ranks " +
-                    "each user's next item after their history; use temporal_leave_k_out with k: 1",
+                "temporal_holdout" => "a global temporal holdout (the latest share of all interactions) is not supported: evaluation " +
+                    "here ranks each user's next item after their history; use temporal_leave_k_out with k: 1",
                 "k_fold_cross_validation" => "cross-validation is not supported; use temporal_leave_k_out with k: 1",
                 _ => "use temporal_leave_k_out with k: 1 (each user's last item for test, the one before for validation)",
             };
@@ -196,13 +207,16 @@ internal static class WarpRecExperiment
         return strategy.Value;
     }
 
-    private sealed record EvaluationPart(Tree? Section, (string Metric, YamlNode At)? Metric, YamlNode? BatchSize, IReadOnlyList<int> Cutoffs);
+    private sealed record EvaluationPart(Tree? Section, (string Metric, YamlNode At)? Metric, YamlNode? BatchSize, IReadOnlyList<int> Cutoffs)
+    {
+        public static readonly EvaluationPart None = new(null, null, null, []);
+    }
 
-    /// <summary>evaluation → ours: cutoffs, metric names, full or sampled protocol; the validation metric becomes the objective.</summary>
+    /// <summary>evaluation → ours: cutoffs, metric names, full or sampled protocol; the validation metric is the objective.</summary>
     private static EvaluationPart Evaluation(YamlSource source, YamlNode node)
     {
         var map = source.Mapping(node, "evaluation", EvaluationKeys);
-        if (map is null) return new EvaluationPart(null, null, null, []);
+        if (map is null) return EvaluationPart.None;
         var section = new List<(Tree, Tree)>();
         var cutoffs = new List<int>();
         if (map.TryGetValue("top_k", out var topK))
@@ -220,12 +234,14 @@ internal static class WarpRecExperiment
         if (map.TryGetValue("seed", out var seed))
             source.Warn(seed.Key, "evaluation.seed is not used: sampled negatives are drawn from each trial's sample_seed");
         foreach (var key in new[] { "full_evaluation_on_report", "max_metric_per_row", "save_evaluation" }.Where(map.ContainsKey))
-            source.Warn(map[key].Key, $"evaluation.{key} is not used: every validation is reported live and every metric is kept in the leaderboard store");
+            source.Warn(map[key].Key, $"evaluation.{key} is not used: every validation is reported live and every metric is kept in " +
+                "the leaderboard store");
         if (map.TryGetValue("complex_metrics", out var complex))
-            source.Error(complex.Key, "evaluation.complex_metrics is not supported; the metrics are nDCG, Precision, Recall, HitRate and MRR");
+            source.Error(complex.Key, "evaluation.complex_metrics is not supported; the metrics are nDCG, Precision, Recall, HitRate " +
+                "and MRR");
         if (map.TryGetValue("stat_significance", out var tests) && AnyTrue(tests.Value))
-            source.Error(tests.Key, "evaluation.stat_significance is not supported: no statistical tests are run; repeat trials over sample_seed " +
-                "and compare them with `reccluster leaderboard --group-by sample_seed` (mean ± std)");
+            source.Error(tests.Key, "evaluation.stat_significance is not supported: no statistical tests are run; repeat trials over " +
+                "sample_seed and compare them with `reccluster leaderboard --group-by sample_seed` (mean ± std)");
         if (map.TryGetValue("save_per_user", out var perUser) && IsTrue(perUser.Value))
             source.Error(perUser.Value, "evaluation.save_per_user is not supported: metrics are kept per trial and epoch, not per user");
         var metric = map.TryGetValue("validation_metric", out var vm) ? ValidationMetric(source, vm.Value) : null;
@@ -246,10 +262,12 @@ internal static class WarpRecExperiment
     {
         var text = source.String(node, "validation_metric");
         var parts = text?.Split('@');
-        if (parts is [var name, var k] && ForeignNames.Metrics.TryGetValue(name, out var kind) && int.TryParse(k, out var cutoff) && cutoff > 0)
+        if (parts is [var name, var k] && ForeignNames.Metrics.TryGetValue(name, out var kind)
+            && int.TryParse(k, out var cutoff) && cutoff > 0)
             return (MetricName.Format(kind, cutoff), node);
         if (text is not null)
-            source.Error(node, $"validation_metric '{text}' is not a metric@k with a metric among {string.Join(", ", ForeignNames.Metrics.Keys)}");
+            source.Error(node, $"validation_metric '{text}' is not a metric@k with a metric among " +
+                string.Join(", ", ForeignNames.Metrics.Keys));
         return null;
     }
 
@@ -272,25 +290,29 @@ internal static class WarpRecExperiment
 
         public IEnumerable<(Tree, Tree)> Sections(YamlNode at)
         {
-            Tree? Get(string key) => Settings.TryGetValue(key, out var e) ? Tree.Copy(e.Value) : null;
-            (Tree, Tree) Entry(string ours, string theirs) => (Tree.Scalar(ours, Settings[theirs].Key), WholeNumber(Settings[theirs].Value));
+            (Tree, Tree) Entry(string ours, string theirs) =>
+                (Tree.Scalar(ours, Settings[theirs].Key), WholeNumber(Settings[theirs].Value));
             var search = new List<(Tree, Tree)>();
             if (Settings.TryGetValue("strategy", out var strategy))
-                search.Add((Tree.Scalar("algorithm", strategy.Key), Tree.Scalar(ForeignNames.Strategies[((YamlScalarNode)strategy.Value).Value!].Ours!
-                    .ToString()!.ToLowerInvariant(), strategy.Value)));
+            {
+                var algorithm = ForeignNames.Strategies[((YamlScalarNode)strategy.Value).Value!].Ours!.Value;
+                search.Add((Tree.Scalar("algorithm", strategy.Key), Tree.Scalar(algorithm.ToString().ToLowerInvariant(), strategy.Value)));
+            }
             if (Settings.ContainsKey("num_samples")) search.Add(Entry("num_trials", "num_samples"));
             if (Settings.ContainsKey("seed")) search.Add(Entry("seed", "seed"));
             if (search.Count > 0) yield return (Tree.Scalar("search", at), Tree.Map(at, search));
             if (Settings.TryGetValue("scheduler", out var scheduler))
             {
                 var kind = ((YamlScalarNode)scheduler.Value).Value!.ToLowerInvariant();
-                var asha = new[] { "grace_period", "reduction_factor", "max_t" }.Where(Settings.ContainsKey).Select(k => Entry(k, k)).ToList();
+                var asha = new[] { "grace_period", "reduction_factor", "max_t" }.Where(Settings.ContainsKey)
+                    .Select(k => Entry(k, k)).ToList();
                 yield return (Tree.Scalar("scheduler", scheduler.Key), kind == "asha"
                     ? Tree.Map(scheduler.Value, [(Tree.Scalar("asha", scheduler.Value), Tree.Map(scheduler.Value, asha))])
                     : Tree.Scalar(kind, scheduler.Value));
             }
             var resources = new List<(Tree, Tree)>();
-            if (Settings.ContainsKey("gpu_per_trial")) resources.Add((Tree.Scalar("gpus_per_trial", Settings["gpu_per_trial"].Key), Get("gpu_per_trial")!));
+            if (Settings.TryGetValue("gpu_per_trial", out var gpus))
+                resources.Add((Tree.Scalar("gpus_per_trial", gpus.Key), Tree.Copy(gpus.Value)));
             if (Settings.ContainsKey("cpu_per_trial")) resources.Add(Entry("cpus_per_trial", "cpu_per_trial"));
             if (resources.Count > 0) yield return (Tree.Scalar("resources", at), Tree.Map(at, resources));
             if (Settings.ContainsKey("parallel_trials")) yield return Entry("max_concurrent_trials", "parallel_trials");
@@ -316,19 +338,22 @@ internal static class WarpRecExperiment
         var settings = new Dictionary<string, (YamlNode Key, YamlNode Value)>(StringComparer.Ordinal);
         string? device = generalDevice;
         YamlNode deviceAt = modelKey;
-        if (Section("optimization") is { } optimization && source.Mapping(optimization, $"models.{name}.optimization", OptimizationKeys) is { } opt)
+        if (Section("optimization") is { } optimization
+            && source.Mapping(optimization, $"models.{name}.optimization", OptimizationKeys) is { } opt)
         {
             foreach (var (key, entry) in opt) Optimization(source, name!, key, entry, settings, sweep);
-            if (opt.TryGetValue("device", out var d)) (device, deviceAt) = (Device(source, d.Value, $"models.{name}.optimization.device"), d.Value);
+            if (opt.TryGetValue("device", out var d))
+                (device, deviceAt) = (Device(source, d.Value, $"models.{name}.optimization.device"), d.Value);
         }
         if (device is not null) added.Add((Tree.Scalar("device", deviceAt), Tree.Scalar(device, deviceAt)));
         if (evalBatch is not null) added.Add((Tree.Scalar("eval_batch_size", evalBatch), Tree.Copy(evalBatch)));
         if (model != ModelCatalog.Popularity) added.AddRange(EarlyStopping(source, name!, Section("early_stopping"), modelKey));
         if (Section("meta") is { } meta) Meta(source, name!, meta);
         if (Section("optimization") is not null) Agree(source, name!, modelKey, settings, sweep);
-        else if (models.Children.Values.OfType<YamlMappingNode>().Any(m => m.Children.Keys.Any(k => k is YamlScalarNode { Value: "optimization" })))
-            source.Warn(modelKey, $"models.{name} has no optimization block: it is swept with the search, scheduler and resources of the models " +
-                "that have one (one sweep has one of each)");
+        else if (models.Children.Values.OfType<YamlMappingNode>()
+                 .Any(m => m.Children.Keys.Any(k => k is YamlScalarNode { Value: "optimization" })))
+            source.Warn(modelKey, $"models.{name} has no optimization block: it is swept with the search, scheduler and resources of " +
+                "the models that have one (one sweep has one of each)");
         return added;
     }
 
@@ -342,7 +367,8 @@ internal static class WarpRecExperiment
                 var strategy = source.String(entry.Value, where);
                 if (strategy is null) return;
                 if (!ForeignNames.Strategies.TryGetValue(strategy, out var s))
-                    source.Error(entry.Value, $"{where} '{strategy}' is not known; {Suggestions.DidYouMean(strategy, ForeignNames.Strategies.Keys)}");
+                    source.Error(entry.Value,
+                        $"{where} '{strategy}' is not known; {Suggestions.DidYouMean(strategy, ForeignNames.Strategies.Keys)}");
                 else if (s.Ours is null) source.Error(entry.Value, $"{where} '{strategy}': {s.Why}");
                 else
                 {
@@ -353,7 +379,8 @@ internal static class WarpRecExperiment
             case "scheduler":
                 var scheduler = source.String(entry.Value, where);
                 if (scheduler is not null && !ForeignNames.Schedulers.ContainsKey(scheduler))
-                    source.Error(entry.Value, $"{where} '{scheduler}' is not supported; {Suggestions.DidYouMean(scheduler, ForeignNames.Schedulers.Keys)}");
+                    source.Error(entry.Value,
+                        $"{where} '{scheduler}' is not supported; {Suggestions.DidYouMean(scheduler, ForeignNames.Schedulers.Keys)}");
                 else if (scheduler is not null) settings[key] = entry;
                 break;
             case "properties":
@@ -362,11 +389,13 @@ internal static class WarpRecExperiment
                 {
                     if (name == "mode") sweep.Mode ??= property.Value;
                     else if (name == "desired_training_it")
-                        source.Warn(property.Key, $"{where}.desired_training_it is not used: it applies to cross-validation, which is not supported");
+                        source.Warn(property.Key,
+                            $"{where}.desired_training_it is not used: it applies to cross-validation, which is not supported");
                     else if (name == "time_attr")
                     {
                         if (source.String(property.Value, $"{where}.time_attr") is { } attr and not "training_iteration")
-                            source.Error(property.Value, $"{where}.time_attr '{attr}' is not supported: schedulers count epochs (training_iteration)");
+                            source.Error(property.Value,
+                                $"{where}.time_attr '{attr}' is not supported: schedulers count epochs (training_iteration)");
                     }
                     else settings[name] = property;
                 }
@@ -386,7 +415,8 @@ internal static class WarpRecExperiment
                 break;
             case "multi_gpu" or "num_gpus":
                 if (key == "num_gpus" || IsTrue(entry.Value))
-                    source.Error(entry.Key, $"{where} is not supported: give each trial several GPUs with gpu_per_trial (a whole number above 1)");
+                    source.Error(entry.Key,
+                        $"{where} is not supported: give each trial several GPUs with gpu_per_trial (a whole number above 1)");
                 break;
             default:
                 settings[key] = entry;
@@ -394,8 +424,8 @@ internal static class WarpRecExperiment
         }
     }
 
-    private static void Agree(YamlSource source, string model, YamlNode modelKey, Dictionary<string, (YamlNode Key, YamlNode Value)> settings,
-        SweepPart sweep)
+    private static void Agree(YamlSource source, string model, YamlNode modelKey,
+        Dictionary<string, (YamlNode Key, YamlNode Value)> settings, SweepPart sweep)
     {
         static string Value(Dictionary<string, (YamlNode Key, YamlNode Value)> map, string key) =>
             map.TryGetValue(key, out var e) && e.Value is YamlScalarNode s ? (s.Value ?? "").ToLowerInvariant() : "";
@@ -407,8 +437,8 @@ internal static class WarpRecExperiment
         }
         foreach (var key in settings.Keys.Union(sweep.Settings.Keys).Where(k => Value(settings, k) != Value(sweep.Settings, k)))
             source.Error(settings.TryGetValue(key, out var e) ? e.Key : modelKey,
-                $"models.{model}: optimization {key} differs from {sweep.FirstModel}'s; one sweep has one search, scheduler and resources for all " +
-                "its models, so give every model the same optimization (or sweep them in separate files)");
+                $"models.{model}: optimization {key} differs from {sweep.FirstModel}'s; one sweep has one search, scheduler and " +
+                "resources for all its models, so give every model the same optimization (or sweep them in separate files)");
     }
 
     /// <summary>WarpRec stops early only when told (patience); without early_stopping every epoch runs.</summary>
@@ -419,7 +449,8 @@ internal static class WarpRecExperiment
         var map = source.Mapping(node, where, ["monitor", "patience", "grace_period", "min_delta"]);
         if (map is null) return [];
         if (Text(source, map, "monitor", $"{where}.monitor") is { } monitor and not "score")
-            source.Error(map["monitor"].Value, $"{where}.monitor '{monitor}' is not supported: early stopping watches the validation objective (score)");
+            source.Error(map["monitor"].Value,
+                $"{where}.monitor '{monitor}' is not supported: early stopping watches the validation objective (score)");
         if (map.TryGetValue("grace_period", out var grace) && source.Integer(grace.Value, $"{where}.grace_period", 0, int.MaxValue) is > 0)
             source.Error(grace.Value, $"{where}.grace_period is not supported: patience counts from the first validation");
         if (map.TryGetValue("min_delta", out var delta) && source.Number(delta.Value, $"{where}.min_delta", 0, double.MaxValue) is > 0)
@@ -435,7 +466,8 @@ internal static class WarpRecExperiment
     private static void Meta(YamlSource source, string model, YamlNode node)
     {
         string where = $"models.{model}.meta";
-        var map = source.Mapping(node, where, ["save_model", "save_recs", "keep_all_ray_checkpoints", "load_from", "implementation", "low_memory"]);
+        var map = source.Mapping(node, where,
+            ["save_model", "save_recs", "keep_all_ray_checkpoints", "load_from", "implementation", "low_memory"]);
         if (map is null) return;
         foreach (var (key, (k, value)) in map)
         {
