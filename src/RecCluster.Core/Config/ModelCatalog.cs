@@ -68,7 +68,9 @@ public static class ModelCatalog
     /// </summary>
     private static readonly ParamSpec[] GSasRecParams =
     [
-        .. SasRecParams.Where(s => s.Name is not ("loss_type" or "negative_samples_count")),
+        .. SasRecParams.Where(s => s.Name is not ("loss_type" or "negative_samples_count" or "use_candidate_embeddings")),
+        new("use_candidate_embeddings", ParamKind.Bool, true,
+            "Score against a separate output embedding table (the gSASRec reference's default) instead of the tied input one.", null),
         new("negative_samples_count", ParamKind.Int, 256L, "Negatives per positive for gBCE (the paper's 256).", 1, 100_000),
         new("gbce_t", ParamKind.Float, 0.75, "gBCE calibration t in [0, 1]: 0 is plain BCE, 1 fully corrects the sampling rate (beta = alpha).", 0, 1),
     ];

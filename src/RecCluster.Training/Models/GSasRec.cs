@@ -1,7 +1,5 @@
 using RecCluster.Core.Config;
-using RecCluster.Training.Torch;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace RecCluster.Training.Models;
 
@@ -11,7 +9,9 @@ namespace RecCluster.Training.Models;
 /// model overconfident about the positive: it sees far fewer negatives than the catalogue holds. gBCE raises the
 /// positive's probability to a power beta, loss = -[beta·log σ(s⁺) + Σ_k log(1 − σ(s⁻_k))], with
 /// beta = α·(t·(1 − 1/α) + 1/α) where α = K / (N − 1) is the negative sampling rate and t ∈ [0, 1] the calibration
-/// parameter: t = 0 gives beta = 1 (plain BCE), t = 1 gives beta = α (fully calibrated).
+/// parameter: t = 0 gives beta = 1 (plain BCE), t = 1 gives beta = α (fully calibrated). Scores enter the loss offset
+/// by log(β/K) (<see cref="SequenceLosses.SigmoidLoss"/>: without it many negatives collapse training), and by default
+/// they are dot products with a separate output item table, as in the reference (<c>reuse_item_embeddings=False</c>).
 /// </summary>
 public static class GSasRec
 {
@@ -33,6 +33,6 @@ public static class GSasRec
     {
         if (negatives is null) throw new ArgumentException("gBCE needs sampled negatives");
         var (positive, negative) = SequenceLosses.SampledLogits(hidden, targets, negatives, table);
-        return -F.logsigmoid(positive).mul(Held.Of(beta)).Plus(F.logsigmoid(-negative).sum(1)).mean();
+        return SequenceLosses.SigmoidLoss(positive, negative, beta);
     }
 }
