@@ -219,6 +219,16 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void A_model_s_own_value_wins_over_the_one_other_sections_give_every_model()
+    {
+        var yaml = WarpRec(models: "Pop: {device: cpu, eval_batch_size: 32}", evaluation: "batch_size: 64")
+            .Replace("    epochs: 8\n", "    epochs: 8\n    early_stopping_step: 2\n").Replace("    early_stopping: {patience: 4, monitor: score}\n", "");
+        var models = Sweep(yaml).Models.ToDictionary(m => m.Name, m => m.Space);
+        Assert.Equal((new FixedDomain("cpu"), new FixedDomain(32L)), (models["pop"]["device"], models["pop"]["eval_batch_size"]));
+        Assert.Equal((new FixedDomain("cuda"), new FixedDomain(2L)), (models["sasrec"]["device"], models["sasrec"]["early_stopping_step"]));
+    }
+
+    [Fact]
     public void Without_early_stopping_WarpRec_runs_every_epoch_and_without_a_validation_metric_selects_by_nDCG_at_5()
     {
         var yaml = WarpRec(evaluation: "top_k: [5]").Replace("    early_stopping: {patience: 4, monitor: score}\n", "")

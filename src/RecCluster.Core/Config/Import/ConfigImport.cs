@@ -172,7 +172,8 @@ public static class ConfigImport
             changed |= space is not null;
             entries.Add((rename ? Tree.Scalar(ours!, key) : Tree.Copy(key), space ?? Tree.Copy(value)));
         }
-        return Tree.Map(parameters, [.. entries, .. added]);
+        // A value the model block sets itself wins over one another section gives every model (general.device, say).
+        return Tree.Map(parameters, [.. entries, .. added.Where(a => !written.Contains(a.Item1.Name))]);
     }
 
     /// <summary>WarpRec's <c>[kind, lo, hi, q?, log_base?]</c> as our <c>{kind: [...]}</c>; null when the value is not one.</summary>

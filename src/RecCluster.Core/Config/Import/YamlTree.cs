@@ -15,6 +15,14 @@ public abstract record Tree(Mark At)
 
     public static Tree Scalar(string text, YamlNode at) => new Text(text, at.Start);
 
+    /// <summary>The text of a key: a scalar's value, or empty for a collection.</summary>
+    public string Name => this switch
+    {
+        Text t => t.Value,
+        Copied { Node: YamlScalarNode s } => s.Value ?? "",
+        _ => "",
+    };
+
     public static Tree List(YamlNode at, IEnumerable<Tree> items) => new Items([.. items], at.Start);
 
     public static Tree Map(YamlNode at, IEnumerable<(Tree Key, Tree Value)> entries) => new Entries([.. entries], at.Start);
