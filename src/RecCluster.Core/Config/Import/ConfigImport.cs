@@ -43,17 +43,17 @@ public static class ConfigImport
         var ours = Translate(source, root!) ?? throw new ConfigException(source.Errors);
         // Relative data paths resolve against the file's folder; written out absolute, the output works wherever it is saved.
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (Child(ours, "data") is YamlMappingNode data && Child(data, "path") is YamlScalarNode { Value: { } relative } at)
-            at.Value = Path.GetFullPath(Path.Combine(folder, relative));
-        var document = new YamlDocument(ours);
+        foreach (var key in new[] { "path", "item_features", "item_embeddings" })
+            if (Child(Child(ours, "data"), key) is YamlScalarNode { Value: { } relative } at)
+                at.Value = Path.GetFullPath(Path.Combine(folder, relative));
         using var writer = new StringWriter();
-        new YamlStream(document).Save(writer, assignAnchors: false);
-        var text = writer.ToString();
-        // YamlDotNet ends the document with "..."; the file is one document, so drop it.
-        return text.TrimEnd().TrimEnd('.').TrimEnd() + "\n";
+        new YamlStream(new YamlDocument(ours)).Save(writer, assignAnchors: false);
+        // YamlDotNet closes the document with a "..." line; the file holds one document, so it is dropped.
+        var lines = writer.ToString().ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
+        return string.Join("\n", lines[^1] == "..." ? lines[..^1] : lines) + "\n";
     }
 
-    private static YamlNode? Child(YamlNode node, string key) =>
+    private static YamlNode? Child(YamlNode? node, string key) =>
         node is YamlMappingNode map ? map.Children.FirstOrDefault(kv => kv.Key is YamlScalarNode { Value: var k } && k == key).Value : null;
 
     /// <summary>Our sections with WarpRec's <c>models:</c> block or Shaped's <c>policy_configs:</c>; null when nothing is foreign.</summary>
