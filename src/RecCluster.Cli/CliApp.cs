@@ -26,6 +26,7 @@ public static class CliApp
         var root = new RootCommand("RecCluster: train and sweep sequential recommenders (SASRec and baselines) on TorchSharp.");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(ValidateCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(DatasetCommand.Create());
         root.Subcommands.Add(TrialCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());

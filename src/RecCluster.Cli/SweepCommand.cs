@@ -47,6 +47,7 @@ public static class SweepCommand
         command.SetAction(parse =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            ImportWarnings.Print(parse.GetValue(file)!.FullName, stderr);
             return Errors.Guard(stderr, () =>
             {
                 if (parse.GetResult(port) is { Implicit: false } && !parse.GetValue(dashboard))

@@ -37,6 +37,7 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var (stdout, stderr) = (parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            ImportWarnings.Print(parse.GetValue(file)!.FullName, stderr);
             return Errors.Guard(stderr, () => parse.GetValue(check)
                 ? Check(parse.GetValue(file)!, parse.GetValue(json), stdout)
                 : Run(parse.GetValue(file)!, parse.GetValue(output), parse.GetValue(resume), parse.GetValue(json), parse.GetValue(threads),

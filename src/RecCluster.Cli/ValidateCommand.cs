@@ -18,6 +18,7 @@ public static class ValidateCommand
         {
             var path = parse.GetValue(file)!;
             var output = parse.InvocationConfiguration.Output;
+            ImportWarnings.Print(path.FullName, parse.InvocationConfiguration.Error);
             var verdict = ExperimentLoader.Validate(path.FullName, data => TrialRunner.LoadData(data));
             var sweep = verdict.Sweep;
             var objective = sweep.Experiment.Objective.Metric;

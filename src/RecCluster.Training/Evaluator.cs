@@ -30,17 +30,18 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
             var (inputs, lengths) = SequenceBatches.History(data, batch, split, maxLength, device);
             var targets = new long[batch.Length];
             for (int row = 0; row < batch.Length; row++) targets[row] = data.Target(batch[row], split);
+            var userIds = tensor(batch.ToArray().Select(u => (long)u).ToArray()).to(device);
             var ranks = config.Protocol == EvalProtocol.Full
-                ? FullRanks(model, inputs, lengths, batch, split, targets)
-                : SampledRanks(model, inputs, lengths, batch, split, targets, negativeRandom);
+                ? FullRanks(model, inputs, lengths, userIds, batch, split, targets)
+                : SampledRanks(model, inputs, lengths, userIds, batch, split, targets, negativeRandom);
             foreach (var rank in ranks.cpu().data<long>()) accumulator.AddUser(rank);
         }
         return accumulator.Result();
     }
 
-    private Tensor FullRanks(SequentialRecommender model, Tensor inputs, Tensor lengths, ReadOnlySpan<int> users, Split split, long[] targets)
+    private Tensor FullRanks(SequentialRecommender model, Tensor inputs, Tensor lengths, Tensor userIds, ReadOnlySpan<int> users, Split split, long[] targets)
     {
-        var scores = model.FullScores(inputs, lengths).to_type(ScalarType.Float32).clone();
+        var scores = model.FullScores(inputs, lengths, userIds).to_type(ScalarType.Float32).clone();
         long width = scores.shape[1];
         var target = tensor(targets, [targets.Length, 1]).to(device);
         var targetScores = scores.gather(1, target);
@@ -56,7 +57,7 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
         return RanksOf(scores, targetScores);
     }
 
-    private Tensor SampledRanks(SequentialRecommender model, Tensor inputs, Tensor lengths, ReadOnlySpan<int> users, Split split, long[] targets, Random random)
+    private Tensor SampledRanks(SequentialRecommender model, Tensor inputs, Tensor lengths, Tensor userIds, ReadOnlySpan<int> users, Split split, long[] targets, Random random)
     {
         int n = config.SampledNegatives;
         var candidates = new long[users.Length * (n + 1)];
@@ -73,7 +74,7 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
                 candidates[row * (n + 1) + k] = item;
             }
         }
-        var scores = model.CandidateScores(inputs, lengths, tensor(candidates, [users.Length, n + 1]).to(device)).to_type(ScalarType.Float32);
+        var scores = model.CandidateScores(inputs, lengths, tensor(candidates, [users.Length, n + 1]).to(device), userIds).to_type(ScalarType.Float32);
         return RanksOf(scores, scores.narrow(1, 0, 1));
     }
 

@@ -14,7 +14,7 @@ public static class TrialCheck
         var p = model.Parameters;
         var device = TorchRuntime.ResolveDevice(p.GetString("device"));
         var (data, _, trainingUsers, summary) = TrialRunner.PrepareData(config.Data, p);
-        using var recommender = TrialRunner.CreateModel(model, data, config.Data, data.TrainItemCounts(trainingUsers), device);
+        using var recommender = TrialRunner.CreateModel(model, data, config.Data, data.TrainItemCounts(trainingUsers), trainingUsers, device);
         return new TrialCheckResult(summary, device.type.ToString().ToLowerInvariant(), recommender.parameters().Sum(t => t.numel()));
     }
 }

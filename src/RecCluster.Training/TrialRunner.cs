@@ -68,8 +68,8 @@ public static class TrialRunner
         observer.DataLoaded(summary);
         var trainCounts = data.TrainItemCounts(trainingUsers);
 
-        using var recommender = CreateModel(model, data, config.Data, trainCounts, device);
-        int maxLength = recommender is SasRec sas ? sas.MaxSequenceLength : 1;
+        using var recommender = CreateModel(model, data, config.Data, trainCounts, trainingUsers, device);
+        int maxLength = recommender.MaxSequenceLength;
         var evaluator = new Evaluator(data, config.Evaluation, maxLength, (int)p.GetInt("eval_batch_size"), device, seed);
 
         var checkpoint = TrialCheckpoint.For(options, TrialCheckpoint.Fingerprint(model, summary, config.Evaluation, config.Objective));
@@ -146,7 +146,7 @@ public static class TrialRunner
                     using var scope = NewDisposeScope();
                     var rows = SequenceBatches.Training(data, pass, maxLength, device);
                     var negatives = sampler?.Sample(data, pass, rows, model.NegativesPerPositive, random, device);
-                    var loss = model.Loss(new TrainingBatch(rows.Inputs, rows.Targets, negatives));
+                    var loss = model.Loss(new TrainingBatch(rows.Inputs, rows.Targets, negatives, tensor(pass.Select(u => (long)u).ToArray()).to(device)));
                     using var weight = (rows.Positions / positionsPerBatch).ToScalar();
                     loss.mul(weight).backward();
                     lossSum += loss.item<float>() * rows.Positions;
@@ -208,10 +208,28 @@ public static class TrialRunner
         return (data, format.ToString().ToLowerInvariant(), null);
     }
 
-    internal static SequentialRecommender CreateModel(ModelConfig model, SequenceDataset data, DataConfig dataConfig, long[] trainCounts, Device device)
+    internal static SequentialRecommender CreateModel(ModelConfig model, SequenceDataset data, DataConfig dataConfig, long[] trainCounts,
+        int[] trainingUsers, Device device)
     {
         if (model.Name == ModelCatalog.Popularity) return new Popularity(trainCounts, device);
         var p = model.Parameters;
+        SequentialRecommender built = model.Name switch
+        {
+            ModelCatalog.GSasRec => GSasRec.Create(data.ItemCount, p, SideTensors(p, data, dataConfig, device)),
+            ModelCatalog.Gru4Rec => new Gru4Rec(data.ItemCount, p),
+            // Caser's user embeddings: the users the trainer learns from (sampled, with a training transition).
+            ModelCatalog.Caser => new Caser(data.ItemCount, data.UserCount, [.. trainingUsers.Where(u => data.TrainItems(u).Length >= 2)], p),
+            ModelCatalog.Bert4Rec => new Bert4Rec(data.ItemCount, p),
+            ModelCatalog.SasRec => new SasRec(data.ItemCount, p, SideTensors(p, data, dataConfig, device)),
+            _ => throw new ArgumentException($"unknown model '{model.Name}'"),
+        };
+        built.to(device);
+        return built;
+    }
+
+    /// <summary>The item side information SASRec-family models add to their item embeddings, when asked to.</summary>
+    private static ItemSideTensors SideTensors(TrialParameters p, SequenceDataset data, DataConfig dataConfig, Device device)
+    {
         Tensor? featureIds = null, featureCounts = null, pretrained = null;
         long featureCount = 0;
         if (p.GetBool("append_item_features"))
@@ -234,9 +252,7 @@ public static class TrialRunner
             var (vectors, dim, _) = ItemSideInformation.ReadEmbeddings(dataConfig.ItemEmbeddingsPath!, data);
             pretrained = tensor(vectors, [data.ItemCount + 1, dim]).to(device);
         }
-        var sasrec = new SasRec(data.ItemCount, p, new ItemSideTensors(featureIds, featureCounts, featureCount, pretrained));
-        sasrec.to(device);
-        return sasrec;
+        return new ItemSideTensors(featureIds, featureCounts, featureCount, pretrained);
     }
 
     private sealed class NullObserver : ITrialObserver;

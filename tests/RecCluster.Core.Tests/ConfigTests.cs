@@ -99,7 +99,11 @@ public class ConfigTests : IDisposable
     [Theory]
     [InlineData("data: {synthetic: {users: 5}, path: x.inter}\nmodels: {pop: {}}", "exactly one of 'path'")]
     [InlineData("data: {path: missing.inter}\nmodels: {pop: {}}", "data file not found")]
-    [InlineData("data: {synthetic: {}}\nmodels: {gru4rec: {}}", "unknown key 'gru4rec' in models")]
+    [InlineData("data: {synthetic: {}}\nmodels: {narm: {}}", "unknown key 'narm' in models")]
+    [InlineData("data: {synthetic: {}}\nmodels: {caser: {n_heads: 2}}", "unknown key 'n_heads' in models.caser")]
+    [InlineData("data: {synthetic: {}}\nmodels: {bert4rec: {embedding_size: 30, n_heads: 4}}", "embedding_size (30) must be divisible by n_heads (4)")]
+    [InlineData("data: {synthetic: {}}\nmodels: {gru4rec: {loss_type: BPR, neg_samples: 0}}", "loss_type BPR needs at least one negative")]
+    [InlineData("data: {synthetic: {}}\nmodels: {gsasrec: {gbce_t: 1.5}}", "'gbce_t' must be in [0, 1], got 1.5")]
     [InlineData("data: {synthetic: {}}\nmodels: {pop: {}}\nobjective: {metric: ndcg@50}", "not among the evaluated metrics")]
     [InlineData("data: {synthetic: {}}\nmodels: {sasrec: {n_layers: {grid: [1, 2]}}}", "must be a fixed value in a train config")]
     [InlineData("data: {synthetic: {min_length: 30, max_length: 20}}\nmodels: {pop: {}}", "min_length (30) is greater than max_length (20)")]
@@ -118,6 +122,8 @@ public class ConfigTests : IDisposable
     [InlineData("data: {synthetic: {users: 99999999999999999999}}\nmodels: {pop: {}}\n", 1, 27,
         "data.synthetic.users must be between 1 and 10000000, got 99999999999999999999")]
     [InlineData("data: {synthetic: {}}\nmodels: {sasrec: {n_epochs: 1e30}}\n", 2, 29, "'n_epochs' must be in [1, 100000], got 1E+30")]
+    [InlineData("data: {synthetic: {}}\nmodels: {gru4rec: {n_epochs: 3, epochs: 4}}\n", 2, 33,
+        "'epochs' is another name for 'n_epochs', which is also set: write one of them")]
     public void Yaml_mistakes_are_located_and_explained(string yaml, int line, int column, string message)
     {
         var error = Assert.Single(ErrorsOf(yaml));
@@ -170,6 +176,30 @@ public class ConfigTests : IDisposable
             "append_item_embeddings", "use_candidate_embeddings", "sample_seed", "sample_ratio", "eval_step", "early_stopping_step",
             "optimizer", "weight_decay", "adam_beta1", "adam_beta2", "length_bucket_window", "micro_batch_size", "initializer"];
         Assert.Equal(listed.Order(), ModelCatalog.ParamsOf(ModelCatalog.SasRec).Select(s => s.Name).Order());
+    }
+
+    [Fact]
+    public void WarpRec_names_map_to_ours_in_one_table()
+    {
+        var sasrec = ExperimentLoader.LoadTrial(_files.Write("w.yaml", """
+            data: {synthetic: {}}
+            models:
+              sasrec: {embedding_size: 32, dropout_prob: 0.3, epochs: 4, neg_samples: 2, loss_type: BCE}
+            """)).Models.Single().Parameters;
+        Assert.Equal((32L, 0.3, 4L, 2L), (sasrec.GetInt("hidden_size"), sasrec.GetDouble("hidden_dropout_prob"), sasrec.GetInt("n_epochs"),
+            sasrec.GetInt("negative_samples_count")));
+        var gru = ExperimentLoader.LoadTrial(_files.Write("g.yaml", """
+            data: {synthetic: {}}
+            models:
+              gru4rec: {embedding_size: 128, hidden_size: 128, num_layers: 1, dropout_prob: 0.2, weight_decay: 0.0001, epochs: 20, learning_rate: 0.001, neg_samples: 2}
+            """)).Models.Single().Parameters;
+        Assert.Equal((20L, 2L, 128L), (gru.GetInt("n_epochs"), gru.GetInt("neg_samples"), gru.GetInt("hidden_size")));
+        var caser = ExperimentLoader.LoadTrial(_files.Write("c.yaml", """
+            data: {synthetic: {}}
+            models:
+              caser: {embedding_size: 64, n_h: 8, n_v: 4, dropout_prob: 0.5, weight_decay: 0.0, epochs: 3, learning_rate: 0.001, neg_samples: 1}
+            """)).Models.Single().Parameters;
+        Assert.Equal((3L, 1L), (caser.GetInt("n_epochs"), caser.GetInt("neg_samples")));
     }
 
     [Theory]

@@ -51,4 +51,26 @@ public class GcStormTests
         Assert.Equal(quiet.Test, stormy.Test);
         Assert.Equal(quiet.BestEpoch, stormy.BestEpoch);
     }
+
+    [Theory]
+    [InlineData(ModelCatalog.GSasRec, "full")]
+    [InlineData(ModelCatalog.Gru4Rec, "sampled")]
+    [InlineData(ModelCatalog.Caser, "full")]
+    [InlineData(ModelCatalog.Bert4Rec, "sampled")]
+    public void Every_other_model_trains_and_evaluates_under_back_to_back_collections(string model, string protocol)
+    {
+        (string, object)[] extra = model switch
+        {
+            ModelCatalog.Gru4Rec => [("loss_type", "BPR")],
+            ModelCatalog.Caser => [("neg_samples", 2L), ("sample_ratio", 0.7)],
+            _ => [],
+        };
+        var p = Trials.Params(model, [.. Trials.Quick(model, 12).Where(q => q.Item1 != "batch_size"), ("batch_size", 8L), .. extra]);
+        var config = Trials.Config(p, model, protocol: protocol == "full" ? EvalProtocol.Full : EvalProtocol.Sampled);
+        var quiet = TrialRunner.Run(config, new TrialOptions(Threads: 1));
+        TrialResult stormy;
+        using (new GcStorm()) stormy = TrialRunner.Run(config, new TrialOptions(Threads: 1));
+        Assert.Equal(quiet.Test, stormy.Test);
+        Assert.Equal(quiet.BestEpoch, stormy.BestEpoch);
+    }
 }

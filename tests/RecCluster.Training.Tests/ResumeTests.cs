@@ -62,6 +62,31 @@ public sealed class ResumeTests : IDisposable
         Assert.Equal(whole.Result.Test, resumed.Result.Test);
     }
 
+    /// <summary>
+    /// Every model resumes on the shared trainer: interrupted after epoch 3 of a run with sampled users, validation every 2
+    /// epochs and early stopping, it ends with the uninterrupted run's epochs, metrics and status.
+    /// </summary>
+    [Theory]
+    [InlineData(ModelCatalog.GSasRec)]
+    [InlineData(ModelCatalog.Gru4Rec)]
+    [InlineData(ModelCatalog.Caser)]
+    [InlineData(ModelCatalog.Bert4Rec)]
+    public void Every_model_resumes_as_an_uninterrupted_run(string model)
+    {
+        var config = Trials.Config(Trials.Params(model, [.. Trials.Quick(model, 6).Where(p => p.Item1 != "early_stopping_step"),
+            ("early_stopping_step", 2L), ("eval_step", 2L), ("sample_ratio", 0.8), ("sample_seed", 5L), ("learning_rate", 0.01)]), model);
+        var whole = Run(config, model + "-whole", resume: false);
+        var killer = new Recorder(cancelAfter: 3);
+        var interrupted = new TrialOptions(Threads: 2, StateDirectory: Path.Combine(_root, model + "-parts"));
+        Assert.Throws<OperationCanceledException>(() => TrialRunner.Run(config, interrupted, killer, killer.Cancel.Token));
+        var resumed = Run(config, model + "-parts", resume: true);
+        Assert.Equal(3, resumed.Result.ResumedFromEpoch);
+        Assert.Equal(whole.Epochs.Select(Describe), killer.Epochs.Concat(resumed.Epochs).Select(Describe));
+        Assert.Equal(whole.Result.Status, resumed.Result.Status);
+        Assert.Equal(whole.Result.BestEpoch, resumed.Result.BestEpoch);
+        Assert.Equal(whole.Result.Test, resumed.Result.Test);
+    }
+
     /// <summary>An epoch's loss and validation metrics to the last bit.</summary>
     private static string Describe(EpochReport e) =>
         $"{e.Epoch} {e.Loss:R} {e.Improved} " + string.Join(",", e.Valid?.Select(kv => $"{kv.Key}={kv.Value:R}") ?? []);

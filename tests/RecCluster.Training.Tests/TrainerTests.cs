@@ -5,24 +5,12 @@ namespace RecCluster.Training.Tests;
 
 public class TrainerTests
 {
-    private sealed class Recorder : ITrialObserver
-    {
-        public List<EpochReport> Epochs { get; } = [];
-        public void EpochCompleted(EpochReport report) => Epochs.Add(report);
-    }
-
-    private static (TrialResult Result, Recorder Log) Run(ExperimentConfig config)
-    {
-        var log = new Recorder();
-        return (TrialRunner.Run(config, new TrialOptions(Threads: 2), log), log);
-    }
-
     [Fact]
     public void Same_seed_gives_identical_metrics_and_another_seed_does_not()
     {
-        var a = Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(2)))).Result;
-        var b = Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(2)))).Result;
-        var c = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(2), ("sample_seed", 7L)]))).Result;
+        var a = Trials.Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(2)))).Result;
+        var b = Trials.Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(2)))).Result;
+        var c = Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(2), ("sample_seed", 7L)]))).Result;
         Assert.Equal(a.Valid, b.Valid);
         Assert.Equal(a.Test, b.Test);
         Assert.NotEqual(a.Test, c.Test);
@@ -32,10 +20,10 @@ public class TrainerTests
     public void Sasrec_learns_the_synthetic_structure_far_beyond_popularity()
     {
         var synthetic = new SyntheticConfig(Users: 600, Items: 80, Clusters: 4, MinLength: 8, MaxLength: 20, MarkovWeight: 0.6, Seed: 5);
-        var sasrec = Run(Trials.Config(Trials.Params("sasrec",
+        var sasrec = Trials.Run(Trials.Config(Trials.Params("sasrec",
             ("hidden_size", 32L), ("inner_size", 64L), ("n_epochs", 40L), ("batch_size", 64L), ("max_seq_length", 20L),
             ("learning_rate", 0.005), ("eval_step", 2L), ("early_stopping_step", 3L), ("device", "cpu")), synthetic: synthetic)).Result;
-        var pop = Run(Trials.Config(Trials.Params("pop"), ModelCatalog.Popularity, synthetic)).Result;
+        var pop = Trials.Run(Trials.Config(Trials.Params("pop"), ModelCatalog.Popularity, synthetic)).Result;
         double oracle = sasrec.Oracle!["ndcg@10"];
         Assert.True(sasrec.Test["ndcg@10"] >= 0.8 * oracle, $"SASRec ndcg@10 {sasrec.Test["ndcg@10"]:F4} vs oracle {oracle:F4}");
         Assert.True(pop.Test["ndcg@10"] < 0.5 * sasrec.Test["ndcg@10"], $"popularity {pop.Test["ndcg@10"]:F4} vs SASRec {sasrec.Test["ndcg@10"]:F4}");
@@ -44,7 +32,7 @@ public class TrainerTests
     [Fact]
     public void Early_stopping_keeps_the_best_epoch_and_eval_step_sets_the_cadence()
     {
-        var (result, log) = Run(Trials.Config(Trials.Params("sasrec",
+        var (result, log) = Trials.Run(Trials.Config(Trials.Params("sasrec",
             [.. Trials.Quick(30).Where(p => p.Item1 != "early_stopping_step"), ("eval_step", 3L), ("early_stopping_step", 2L), ("learning_rate", 0.05)])));
         var evaluated = log.Epochs.Where(e => e.Valid is not null).Select(e => e.Epoch).ToList();
         Assert.All(evaluated, e => Assert.Equal(0, e % 3));
@@ -60,7 +48,7 @@ public class TrainerTests
     [Fact]
     public void Native_memory_stays_flat_over_epochs()
     {
-        var (_, log) = Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(12))));
+        var (_, log) = Trials.Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(12))));
         long settled = log.Epochs[3].RssBytes, last = log.Epochs[^1].RssBytes;
         Assert.True(last - settled < 64L << 20, $"RSS grew from {settled >> 20} MiB to {last >> 20} MiB over 8 epochs");
     }
@@ -68,15 +56,15 @@ public class TrainerTests
     [Fact]
     public void Eval_batch_size_changes_batching_not_results()
     {
-        var a = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("eval_batch_size", 7L)]))).Result;
-        var b = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("eval_batch_size", 500L)]))).Result;
+        var a = Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("eval_batch_size", 7L)]))).Result;
+        var b = Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("eval_batch_size", 500L)]))).Result;
         foreach (var key in a.Test.Keys) Assert.Equal(a.Test[key], b.Test[key], 6);
     }
 
     [Fact]
     public void Sample_ratio_limits_training_users()
     {
-        var result = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("sample_ratio", 0.25)]))).Result;
+        var result = Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("sample_ratio", 0.25)]))).Result;
         Assert.Equal(30, result.Data.TrainingUsers);
         Assert.Equal(120, result.Data.Users);
     }
@@ -96,9 +84,9 @@ public class TrainerTests
     [MemberData(nameof(Alternatives))]
     public void Every_hyperparameter_changes_training(string name, object value)
     {
-        var baseline = Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(1))));
-        var changed = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1).Where(p => p.Item1 != name), (name, value)])));
-        Assert.NotEqual(Fingerprint(baseline), Fingerprint(changed));
+        var baseline = Trials.Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(1))));
+        var changed = Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1).Where(p => p.Item1 != name), (name, value)])));
+        Assert.NotEqual(Trials.Fingerprint(baseline), Trials.Fingerprint(changed));
     }
 
     [Theory]
@@ -106,18 +94,18 @@ public class TrainerTests
     [InlineData("optimizer", "adamw", "weight_decay", 0.1)]
     public void Dependent_hyperparameters_change_training(string name, object value, string needs, object needed)
     {
-        var baseline = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), (needs, needed)])));
-        var changed = Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), (needs, needed), (name, value)])));
-        Assert.NotEqual(Fingerprint(baseline), Fingerprint(changed));
+        var baseline = Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), (needs, needed)])));
+        var changed = Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), (needs, needed), (name, value)])));
+        Assert.NotEqual(Trials.Fingerprint(baseline), Trials.Fingerprint(changed));
     }
 
     [Fact]
     public void Sample_strategy_changes_sampled_losses()
     {
         (string, object)[] bpr = [.. Trials.Quick(1), ("loss_type", "BPR")];
-        var uniform = Run(Trials.Config(Trials.Params("sasrec", bpr)));
-        var popular = Run(Trials.Config(Trials.Params("sasrec", [.. bpr, ("sample_strategy", "popularity")])));
-        Assert.NotEqual(Fingerprint(uniform), Fingerprint(popular));
+        var uniform = Trials.Run(Trials.Config(Trials.Params("sasrec", bpr)));
+        var popular = Trials.Run(Trials.Config(Trials.Params("sasrec", [.. bpr, ("sample_strategy", "popularity")])));
+        Assert.NotEqual(Trials.Fingerprint(uniform), Trials.Fingerprint(popular));
     }
 
     [Fact]
@@ -132,9 +120,9 @@ public class TrainerTests
             var vectors = Path.Combine(folder, "vectors.txt");
             File.WriteAllLines(vectors, items.Select(i => $"{i} {i % 7 * 0.1} {i % 4 * -0.2} {(i % 2)}"));
             var data = new DataConfig(null, DataFormat.Auto, Trials.Tiny, features, "class", vectors, 0, 0);
-            var baseline = Fingerprint(Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(1)), data: data)));
-            var withFeatures = Fingerprint(Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("append_item_features", true)]), data: data)));
-            var withVectors = Fingerprint(Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("append_item_embeddings", true)]), data: data)));
+            var baseline = Trials.Fingerprint(Trials.Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(1)), data: data)));
+            var withFeatures = Trials.Fingerprint(Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("append_item_features", true)]), data: data)));
+            var withVectors = Trials.Fingerprint(Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("append_item_embeddings", true)]), data: data)));
             Assert.NotEqual(baseline, withFeatures);
             Assert.NotEqual(baseline, withVectors);
         }
@@ -144,6 +132,4 @@ public class TrainerTests
         }
     }
 
-    private static string Fingerprint((TrialResult Result, Recorder Log) run) =>
-        string.Join(";", run.Log.Epochs.Select(e => e.Loss.ToString("R"))) + "|" + string.Join(";", run.Result.Test.Select(kv => kv.Value.ToString("R")));
 }

@@ -1,3 +1,4 @@
+using RecCluster.Core.Config.Import;
 using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
 using RecCluster.Core.Sweeps;
@@ -103,7 +104,9 @@ public static partial class ExperimentLoader
     private static (SweepConfig? Config, YamlSource Source, YamlNode? DataNode) Parse(SweepSource text, bool sweep, DataRoots roots)
     {
         var path = text.Path;
-        var source = YamlSource.Parse(path, text.Text, out var root);
+        var source = YamlSource.Parse(path, text.Text, out var parsed);
+        // Configs written for WarpRec or Shaped are rewritten into our shape first, keeping every position.
+        var root = parsed is null ? null : ConfigImport.Translate(source, parsed);
         if (root is null) return (null, source, null);
         var top = source.Mapping(root, "the config", TopKeys);
         if (top is null) return (null, source, null);
@@ -274,11 +277,18 @@ public static partial class ExperimentLoader
             var specs = ModelCatalog.ParamsOf(modelName).ToDictionary(s => s.Name);
             var space = new Dictionary<string, Domain>(StringComparer.Ordinal);
             var positions = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
-            var entries = paramsNode is YamlScalarNode { Value: null or "" or "~" } ? [] : source.Mapping(paramsNode, $"models.{modelName}", specs.Keys);
+            var aliases = ModelCatalog.Aliases(modelName);
+            var entries = paramsNode is YamlScalarNode { Value: null or "" or "~" } ? [] : source.Mapping(paramsNode, $"models.{modelName}", [.. specs.Keys, .. aliases.Keys]);
             if (entries is null) continue;
             int errorsBefore = source.Errors.Count;
-            foreach (var (param, (key, value)) in entries)
+            foreach (var (written, (key, value)) in entries)
             {
+                var param = aliases.GetValueOrDefault(written, written);
+                if (param != written && entries.ContainsKey(param))
+                {
+                    source.Error(key, $"'{written}' is another name for '{param}', which is also set: write one of them");
+                    continue;
+                }
                 positions[param] = key;
                 if (!sweep && value is not YamlScalarNode)
                     source.Error(value, $"'{param}' must be a fixed value in a train config (one trial); search spaces need reccluster sweep");

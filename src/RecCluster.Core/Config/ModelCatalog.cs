@@ -1,3 +1,5 @@
+using RecCluster.Core.Config.Import;
+
 namespace RecCluster.Core.Config;
 
 /// <summary>
@@ -7,6 +9,10 @@ namespace RecCluster.Core.Config;
 public static class ModelCatalog
 {
     public const string SasRec = "sasrec";
+    public const string GSasRec = "gsasrec";
+    public const string Gru4Rec = "gru4rec";
+    public const string Caser = "caser";
+    public const string Bert4Rec = "bert4rec";
     public const string Popularity = "pop";
 
     private static readonly ParamSpec[] TrialParams =
@@ -61,11 +67,73 @@ public static class ModelCatalog
         new("use_candidate_embeddings", ParamKind.Bool, false, "Score against a separate output embedding table instead of the tied input one.", null),
     ];
 
+    /// <summary>
+    /// gSASRec (Petrov &amp; Macdonald 2023): SASRec's network, trained with gBCE over many sampled negatives (no loss_type).
+    /// </summary>
+    private static readonly ParamSpec[] GSasRecParams =
+    [
+        .. SasRecParams.Where(s => s.Name is not ("loss_type" or "negative_samples_count" or "use_candidate_embeddings")),
+        new("use_candidate_embeddings", ParamKind.Bool, true,
+            "Score against a separate output embedding table (the gSASRec reference's default) instead of the tied input one.", null),
+        new("negative_samples_count", ParamKind.Int, 256L, "Negatives per positive for gBCE (the paper's 256).", 1, 100_000),
+        new("gbce_t", ParamKind.Float, 0.75, "gBCE calibration t in [0, 1]: 0 is plain BCE, 1 fully corrects the sampling rate (beta = alpha).", 0, 1),
+    ];
+
+    /// <summary>Losses of the models that score by dot product with item embeddings (shared by GRU4Rec and Caser).</summary>
+    private static readonly ParamSpec[] SampledLossParams =
+    [
+        new("loss_type", ParamKind.Choice, "CE", "CE (softmax over all items, or sampled softmax when neg_samples > 0), BPR or BCE (sampled negatives).", Choices: ["CE", "BPR", "BCE"]),
+        new("neg_samples", ParamKind.Int, null, "Negatives per positive; default 0 for CE (full softmax), 1 for BPR/BCE.", 0, 100_000),
+        new("sample_strategy", ParamKind.Choice, "uniform", "How training negatives are drawn: uniform over items or proportional to popularity.", Choices: ["uniform", "popularity"]),
+    ];
+
+    private static readonly ParamSpec[] Gru4RecParams =
+    [
+        new("embedding_size", ParamKind.Int, 64L, "Item embedding width (also the width items are scored in).", 1, 8192),
+        new("hidden_size", ParamKind.Int, 128L, "GRU state width.", 1, 8192),
+        new("num_layers", ParamKind.Int, 1L, "Stacked GRU layers.", 1, 16),
+        new("dropout_prob", ParamKind.Float, 0.2, "Dropout on the input embeddings and between GRU layers.", 0, 1, MaxExclusive: true),
+        new("max_seq_length", ParamKind.Int, 50L, "Most recent items fed to the model.", 1, 8192),
+        .. SampledLossParams,
+    ];
+
+    private static readonly ParamSpec[] CaserParams =
+    [
+        new("embedding_size", ParamKind.Int, 64L, "Item and user embedding width d.", 1, 8192),
+        new("n_h", ParamKind.Int, 16L, "Horizontal filters per height (heights 1..L).", 1, 1024),
+        new("n_v", ParamKind.Int, 4L, "Vertical filters.", 1, 1024),
+        new("window_length", ParamKind.Int, 5L, "L: the most recent items the convolutions read (the paper's Markov order).", 1, 512),
+        new("dropout_prob", ParamKind.Float, 0.5, "Dropout on the convolution features.", 0, 1, MaxExclusive: true),
+        new("max_seq_length", ParamKind.Int, 50L, "Most recent transitions of each user trained on per epoch.", 1, 8192),
+        .. SampledLossParams,
+    ];
+
+    private static readonly ParamSpec[] Bert4RecParams =
+    [
+        new("embedding_size", ParamKind.Int, 64L, "Embedding and transformer width.", 1, 8192),
+        new("inner_size", ParamKind.Int, 256L, "Feed-forward inner width.", 1, 65536),
+        new("n_layers", ParamKind.Int, 2L, "Transformer blocks.", 1, 64),
+        new("n_heads", ParamKind.Int, 2L, "Attention heads (must divide embedding_size).", 1, 256),
+        new("dropout_prob", ParamKind.Float, 0.2, "Dropout on embeddings and block outputs.", 0, 1, MaxExclusive: true),
+        new("attn_dropout_prob", ParamKind.Float, 0.2, "Dropout on attention weights.", 0, 1, MaxExclusive: true),
+        new("hidden_act", ParamKind.Choice, "gelu", "Feed-forward activation.", Choices: ["gelu", "relu", "swish", "tanh", "sigmoid"]),
+        new("layer_norm_eps", ParamKind.Float, 1e-8, "LayerNorm epsilon.", 0, 1, MinExclusive: true, MaxExclusive: true),
+        new("max_seq_length", ParamKind.Int, 50L, "Most recent items fed to the model (one more position holds the [MASK] scored at inference).", 1, 8192),
+        new("mask_rate", ParamKind.Float, 0.2, "Share of training positions replaced by [MASK] and predicted (the cloze task).", 0, 1, MinExclusive: true, MaxExclusive: true),
+    ];
+
     private static readonly Dictionary<string, ParamSpec[]> Specs = new(StringComparer.Ordinal)
     {
         [SasRec] = [.. TrialParams, .. LoopParams, .. SasRecParams],
+        [GSasRec] = [.. TrialParams, .. LoopParams, .. GSasRecParams],
+        [Gru4Rec] = [.. TrialParams, .. LoopParams, .. Gru4RecParams],
+        [Caser] = [.. TrialParams, .. LoopParams, .. CaserParams],
+        [Bert4Rec] = [.. TrialParams, .. LoopParams, .. Bert4RecParams],
         [Popularity] = TrialParams,
     };
+
+    /// <summary>Other names a model's hyperparameters may be written under (alias → our name).</summary>
+    public static IReadOnlyDictionary<string, string> Aliases(string model) => ForeignNames.HyperparameterAliases(model);
 
     public static IReadOnlyCollection<string> Models => Specs.Keys;
 
@@ -79,17 +147,21 @@ public static class ModelCatalog
     /// </summary>
     public static IEnumerable<(string Param, string Message)> CrossCheck(string model, TrialParameters p, DataConfig data)
     {
-        if (model != SasRec) yield break;
-        long hidden = p.GetInt("hidden_size"), heads = p.GetInt("n_heads");
-        if (hidden % heads != 0)
-            yield return ("n_heads", $"hidden_size ({hidden}) must be divisible by n_heads ({heads})");
-        string loss = p.GetString("loss_type");
-        bool negativesSet = p.IsExplicit("negative_samples_count");
-        long negatives = p.GetInt("negative_samples_count");
-        if (loss != "CE" && negativesSet && negatives < 1)
-            yield return ("negative_samples_count", $"loss_type {loss} needs at least one negative per positive");
-        if (loss == "CE" && negatives == 0 && p.IsExplicit("sample_strategy"))
-            yield return ("sample_strategy", "sample_strategy applies only when negatives are sampled: set negative_samples_count > 0 or loss_type BPR/BCE");
+        if (model is Popularity) yield break;
+        string width = model is SasRec or GSasRec ? "hidden_size" : "embedding_size";
+        if (p.Values.ContainsKey("n_heads") && p.GetInt(width) % p.GetInt("n_heads") != 0)
+            yield return ("n_heads", $"{width} ({p.GetInt(width)}) must be divisible by n_heads ({p.GetInt("n_heads")})");
+        if (p.Values.ContainsKey("loss_type"))
+        {
+            string loss = p.GetString("loss_type");
+            string count = model is SasRec ? "negative_samples_count" : "neg_samples";
+            long negatives = p.GetInt(count);
+            if (loss != "CE" && p.IsExplicit(count) && negatives < 1)
+                yield return (count, $"loss_type {loss} needs at least one negative per positive");
+            if (loss == "CE" && negatives == 0 && p.IsExplicit("sample_strategy"))
+                yield return ("sample_strategy", $"sample_strategy applies only when negatives are sampled: set {count} > 0 or loss_type BPR/BCE");
+        }
+        if (model is not (SasRec or GSasRec)) yield break;
         if (p.IsExplicit("initializer_range") && p.GetString("initializer") != "normal")
             yield return ("initializer_range", "initializer_range applies only with initializer: normal");
         if (p.GetBool("append_item_features") && data.ItemFeaturesPath is null)
@@ -101,7 +173,7 @@ public static class ModelCatalog
     /// <summary>Fills values that default from other hyperparameters.</summary>
     public static ParamValue DerivedDefault(string name, IReadOnlyDictionary<string, ParamValue> values) => name switch
     {
-        "negative_samples_count" => (string)values["loss_type"] == "CE" ? 0L : 1L,
+        "negative_samples_count" or "neg_samples" => (string)values["loss_type"] == "CE" ? 0L : 1L,
         _ => throw new InvalidOperationException($"no derived default for {name}"),
     };
 }

@@ -24,9 +24,13 @@ public sealed class YamlSource(string file)
     public const int MaxExpandedNodes = 100_000;
 
     private readonly List<ConfigError> _errors = [];
+    private readonly List<ConfigError> _warnings = [];
 
     public string File { get; } = file;
     public IReadOnlyList<ConfigError> Errors => _errors;
+
+    /// <summary>Settings taken in but meaning nothing here (another tool's sections): said, never silently dropped.</summary>
+    public IReadOnlyList<ConfigError> Warnings => _warnings;
 
     /// <summary>Parses YAML <paramref name="text"/>; problems are reported against <paramref name="file"/>.</summary>
     public static YamlSource Parse(string file, string text, out YamlNode? root)
@@ -75,6 +79,8 @@ public sealed class YamlSource(string file)
     public void Error(int line, int column, string message) => _errors.Add(new ConfigError(File, line, column, message));
 
     public void Error(YamlNode node, string message) => Error((int)node.Start.Line, (int)node.Start.Column, message);
+
+    public void Warn(YamlNode node, string message) => _warnings.Add(new ConfigError(File, (int)node.Start.Line, (int)node.Start.Column, message));
 
     /// <summary>Reads a mapping, flagging keys not in <paramref name="allowed"/> with a "did you mean".</summary>
     public Dictionary<string, (YamlNode Key, YamlNode Value)>? Mapping(YamlNode node, string what, IReadOnlyCollection<string>? allowed)

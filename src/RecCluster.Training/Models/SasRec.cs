@@ -29,18 +29,20 @@ public sealed class SasRec : SequentialRecommender
     private readonly LayerNorm _finalNorm;
 
     private readonly Tensor? _featureIds, _featureCounts, _pretrained;
-    private readonly LossType _lossType;
+    private readonly NextItemLoss _loss;
     private readonly int _negatives;
     private readonly double _maskRate, _embeddingScale;
     private readonly long _itemCount;
 
-    public SasRec(long itemCount, TrialParameters p, ItemSideTensors side) : base("sasrec")
+    /// <param name="loss">The training loss over hidden states, targets, negatives and the item table (default: <c>loss_type</c>).</param>
+    public SasRec(long itemCount, TrialParameters p, ItemSideTensors side, NextItemLoss? loss = null) : base("sasrec")
     {
         _itemCount = itemCount;
         long hidden = p.GetInt("hidden_size");
         double dropout = p.GetDouble("hidden_dropout_prob"), eps = p.GetDouble("layer_norm_eps");
         _embeddingScale = Math.Sqrt(hidden);
-        _lossType = Enum.Parse<LossType>(p.GetString("loss_type"));
+        var lossType = loss is null ? Enum.Parse<LossType>(p.GetString("loss_type")) : default;
+        _loss = loss ?? ((states, targets, negatives, table) => SequenceLosses.Compute(lossType, states, targets, negatives, table));
         _negatives = (int)p.GetInt("negative_samples_count");
         _maskRate = p.GetDouble("mask_rate");
         MaxSequenceLength = (int)p.GetInt("max_seq_length");
@@ -69,7 +71,7 @@ public sealed class SasRec : SequentialRecommender
         Initialize(p.GetString("initializer"), p.GetDouble("initializer_range"));
     }
 
-    public int MaxSequenceLength { get; }
+    public override int MaxSequenceLength { get; }
 
     public override int NegativesPerPositive => _negatives;
 
@@ -165,7 +167,7 @@ public sealed class SasRec : SequentialRecommender
         var valid = batch.Targets.gt(Held.Of(0L)).reshape(-1).nonzero().squeeze(1);
         var states = hidden.reshape(-1, hidden.shape[2]).index_select(0, valid);
         var targets = batch.Targets.reshape(-1).index_select(0, valid);
-        return SequenceLosses.Compute(_lossType, states, targets, batch.Negatives, ItemTable());
+        return _loss(states, targets, batch.Negatives, ItemTable());
     }
 
     /// <summary>The state after the most recent item: with left padding, the last column.</summary>
