@@ -59,6 +59,9 @@ public class YamlLimitTests
             new string('[', YamlSource.MaxDepth) + new string(']', YamlSource.MaxDepth), out _)));
 
         Assert.Contains("refers to a collection that contains it", OnlyError("a: &a [1, *a]\n").Message);
+        // The same cycle behind an anchor name used before: YamlDotNet would build a list that holds itself and hash it forever.
+        Assert.Contains("refers to a collection that contains it", OnlyError("a: &x 1\n? &x [*x]\n: 2\n").Message);
+        Assert.Contains("refers to a collection that contains it", OnlyError("a: &x [1]\nb: &x {c: *x}\n").Message);
 
         var big = OnlyError("# " + new string('x', YamlSource.MaxChars) + "\nname: t\n");
         Assert.Contains($"a config may have at most {YamlSource.MaxChars}", big.Message);

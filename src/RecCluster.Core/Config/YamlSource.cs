@@ -216,7 +216,10 @@ public sealed class YamlSource(string file)
             if (_open.Count >= MaxDepth) throw new LimitException(start.Start, $"lists and mappings nested more than {MaxDepth} deep");
             Count(0, start.Start, counted: false);
             _nodes++;   // the collection itself; its children add theirs as they come
-            _open.Push((flow, opener, start.Start, start.Anchor.IsEmpty ? null : start.Anchor.Value, 1));
+            var anchor = start.Anchor.IsEmpty ? null : start.Anchor.Value;
+            // A reused anchor name now means this open collection: an alias to it from inside is a cycle, not the old node.
+            if (anchor is not null) _anchorNodes.Remove(anchor);
+            _open.Push((flow, opener, start.Start, anchor, 1));
         }
 
         /// <summary>Adds a node (or an expanded alias, or a closed collection) to its parent and to the document's total.</summary>
