@@ -49,7 +49,8 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
         Address address;
         try { address = Address.Parse(text.Trim()); }
         catch (UriFormatException) { throw BadSeed(text); }
-        if (address.Protocol is not (PlainProtocol or TlsProtocol) || address.System != SystemName || address.Host is null || address.Port is not > 0)
+        if (address.Protocol is not (PlainProtocol or TlsProtocol) || address.System != SystemName || address.Host is null
+            || address.Port is not > 0)
             throw BadSeed(text);
         return address;
     }
