@@ -285,7 +285,7 @@ public static class NodeCommand
             }
             Directory.CreateDirectory(settings.Directory);
             describe(stderr, settings);
-            stderr.WriteLine(settings.Tls is { } tls
+            stderr.WriteLine(config.Tls is { } tls
                 ? $"cluster traffic: mutual TLS as '{tls.Certificate.Subject}', peers must be signed by '{tls.Authority.Subject}'"
                 : "cluster traffic: plain TCP, unauthenticated (no --tls-cert): any host that reaches the port can join");
             return Run(settings, config, http?.Invoke(), launcher?.Invoke(), stdout, stderr);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.Versioning;
+using RecCluster.Cluster.Nodes;
 
 namespace RecCluster.Nodes.Tests;
 
@@ -115,5 +116,25 @@ public sealed class TlsClusterTests(TlsClusterTests.Certificates certificates) :
         Assert.Equal((2, true), (exit, err.Contains($"--tls-ca {Other("missing.crt")}: cannot read a certificate")));
         (exit, err) = Worker("--tls-ca", cluster[5]);
         Assert.Equal((2, "error: TLS needs both --tls-cert (RECCLUSTER_TLS_CERT) and --tls-ca (RECCLUSTER_TLS_CA)"), (exit, err.Trim()));
+    }
+
+    [Fact]
+    public void Tls_can_come_from_a_config_file_and_seeds_take_the_tls_scheme()
+    {
+        var (cert, password, ca) = (Path.Combine(_certs, "cluster", "worker.pfx"), Path.Combine(_certs, "cluster", "worker.password"),
+            Path.Combine(_certs, "cluster", "ca.crt"));
+        var file = Path.Combine(_certs, "tls.conf");
+        File.WriteAllText(file, $"reccluster.tls {{ certificate = \"{cert}\", password-file = \"{password}\", ca = \"{ca}\" }}\n");
+        var settings = new NodeSettings(NodeRole.Worker, null, null,
+            [NodeConfig.ParseSeed("akka.tcp://reccluster@127.0.0.1:4053")], 1, 0, "unused", file);
+        var config = NodeConfig.Load(settings, NodeConfig.ShippedFolder);
+        Assert.Equal("CN=worker, O=RecCluster", config.Tls?.Certificate.Subject);
+        Assert.True(config.Hocon.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl"));
+        Assert.Equal("akka.ssl.tcp://reccluster@127.0.0.1:4053", Assert.Single(config.Seeds).ToString());
+
+        File.WriteAllText(file, $"reccluster.tls {{ certificate = \"{cert}\", ca = \"{ca}\" }}\n");   // no password: cannot open it
+        var e = Assert.Throws<NodeConfigException>(
+            () => NodeConfig.Load(settings, NodeConfig.ShippedFolder));
+        Assert.StartsWith($"reccluster.tls.certificate {cert}: cannot read a PKCS#12", e.Message);
     }
 }
