@@ -119,7 +119,8 @@ public sealed class CoordinatorApi : IAsyncDisposable
     /// <summary>Every mapped endpoint as (HTTP method, route pattern), e.g. ("GET", "/api/sweeps/{id}").</summary>
     public IReadOnlyList<(string Method, string Pattern)> Endpoints =>
         ((IEndpointRouteBuilder)_app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
-        .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/'))))
+        .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["GET"])
+            .Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/'))))
         .ToList();
 
     /// <summary>From now on requests go to <paramref name="manager"/> (again after the node started a new incarnation).</summary>

@@ -220,7 +220,8 @@ public static class NodeCommand
         var config = parse.GetValue(common.Config)?.FullName ?? Env("RECCLUSTER_CONFIG");
         if (config is not null && !File.Exists(config)) throw new UsageException($"--config: {config} does not exist");
         var roots = parse.GetValue(common.DataRoots) is { Length: > 0 } given ? Roots(given, "--data-root")
-            : Env(DataRootsVariable) is { } listed ? Roots(listed.Split(':', StringSplitOptions.RemoveEmptyEntries), DataRootsVariable) : null;
+            : Env(DataRootsVariable) is { } listed ? Roots(listed.Split(':', StringSplitOptions.RemoveEmptyEntries), DataRootsVariable)
+            : null;
         return new NodeSettings(role, parse.GetValue(common.Host) ?? Env("RECCLUSTER_HOST"),
             parse.GetValue(common.Port) ?? Number("RECCLUSTER_PORT", 0, 65535), seeds, slots, gpus, folder, config, DataRoots: roots,
             Tls: Tls(parse, common.Tls));
@@ -284,7 +285,7 @@ public static class NodeCommand
             }
             Directory.CreateDirectory(settings.Directory);
             describe(stderr, settings);
-            stderr.WriteLine(settings.Tls is { } tls
+            stderr.WriteLine(config.Tls is { } tls
                 ? $"cluster traffic: mutual TLS as '{tls.Certificate.Subject}', peers must be signed by '{tls.Authority.Subject}'"
                 : "cluster traffic: plain TCP, unauthenticated (no --tls-cert): any host that reaches the port can join");
             return Run(settings, config, http?.Invoke(), launcher?.Invoke(), stdout, stderr);

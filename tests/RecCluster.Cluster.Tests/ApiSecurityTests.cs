@@ -82,7 +82,8 @@ public sealed class ApiSecurityTests() : TestKit(TestSystems.SerializeMessages),
         Assert.True(token.Accepts("bearer " + ApiServer.Token));
         Assert.False(token.Accepts(ApiServer.Token));
         Assert.DoesNotContain(ApiServer.Token, token.ToString());
-        Assert.Contains("no-such-file", Assert.Throws<FormatException>(() => ApiToken.FromFile(file + "no-such-file", "--token-file")).Message);
+        var missing = Assert.Throws<FormatException>(() => ApiToken.FromFile(file + "no-such-file", "--token-file"));
+        Assert.Contains("no-such-file", missing.Message);
     }
 
     private static (int Exit, string Out, string Err) Cli(params string[] args)

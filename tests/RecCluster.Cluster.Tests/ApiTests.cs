@@ -106,7 +106,8 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
         File.WriteAllText(Path.Combine(_files.Folder, "secret.inter"), "user_id:token\titem_id:token\n1\t1\n");
         if (!Path.Exists(Path.Combine(_files.Folder, "data", "link")))
             Directory.CreateSymbolicLink(Path.Combine(_files.Folder, "data", "link"), _files.Folder);
-        var yaml = Named("escape").Replace("{synthetic: {users: 60, items: 30, clusters: 3, min_length: 5, max_length: 10}}", $"{{path: {data}}}");
+        var synthetic = "{synthetic: {users: 60, items: 30, clusters: 3, min_length: 5, max_length: 10}}";
+        var yaml = Named("escape").Replace(synthetic, $"{{path: {data}}}");
         var (status, body) = await _server.Send(HttpMethod.Post,
             $"/api/sweeps?path={Uri.EscapeDataString(Path.Combine(_files.Folder, "data", "sweep.yaml"))}", new StringContent(yaml));
         Assert.Equal(HttpStatusCode.BadRequest, status);

@@ -13,7 +13,8 @@ public sealed class NodeConfigException(string message) : Exception(message);
 /// --config file, then the flags. Seeds are taken out of the HOCON: the node joins them itself once its port is bound.
 /// </summary>
 /// <param name="RejoinAfter">Workers only: how long without a reachable coordinator before rejoining.</param>
-public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, TimeSpan? RejoinAfter)
+/// <param name="Tls">Mutual TLS from the flags, or else from <c>reccluster.tls</c> in the HOCON; null: plain TCP.</param>
+public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, TimeSpan? RejoinAfter, NodeTls? Tls = null)
 {
     public const string SystemName = "reccluster";
 
@@ -31,16 +32,41 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
             .Select(name => Parse(Path.Combine(folder, name)))
             .Aggregate(ClusterConfigs.Serialization, (lower, upper) => upper.WithFallback(lower));
         if (settings.ConfigFile is { } user) config = Parse(user).WithFallback(config);
-        config = Flags(settings).WithFallback(config);
+        // Flags and environment variables win over the files, as for every other setting.
+        var tls = settings.Tls ?? TlsOf(config);
+        config = Flags(settings, tls is not null).WithFallback(config);
 
         // Seeds may be written either way; the node speaks only its own transport's protocol, so they take its scheme.
-        var protocol = settings.Tls is null ? PlainProtocol : TlsProtocol;
+        var protocol = tls is null ? PlainProtocol : TlsProtocol;
         var seeds = (settings.Seeds.Count > 0 ? settings.Seeds : config.GetStringList("akka.cluster.seed-nodes").Select(ParseSeed))
             .Select(seed => seed.Protocol == protocol ? seed : new Address(protocol, seed.System, seed.Host, seed.Port)).ToList();
         if (seeds.Count == 0 && settings.Role == NodeRole.Worker)
             throw new NodeConfigException($"a worker needs the coordinator's address: --seeds akka.tcp://{SystemName}@HOST:PORT");
         config = ConfigurationFactory.ParseString("akka.cluster.seed-nodes = []").WithFallback(config);
-        return new NodeConfig(config, seeds, settings.Role == NodeRole.Worker ? RejoinAfterOf(config) : null);
+        return new NodeConfig(config, seeds, settings.Role == NodeRole.Worker ? RejoinAfterOf(config) : null, tls);
+    }
+
+    /// <summary>
+    /// <c>reccluster.tls { certificate = FILE.pfx, password-file = FILE, ca = ca.crt }</c> from the HOCON layers; the same
+    /// files as --tls-cert, --tls-password-file and --tls-ca.
+    /// </summary>
+    private static NodeTls? TlsOf(Config config)
+    {
+        string? Text(string key) => config.HasPath($"reccluster.tls.{key}") ? config.GetString($"reccluster.tls.{key}") : null;
+        var (certificate, passwordFile, authority) = (Text("certificate"), Text("password-file"), Text("ca"));
+        if (certificate is null && authority is null) return null;
+        if (certificate is null || authority is null)
+            throw new NodeConfigException("reccluster.tls needs both certificate and ca");
+        string? password = null;
+        if (passwordFile is not null)
+        {
+            try { password = File.ReadAllText(passwordFile).TrimEnd('\r', '\n'); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new NodeConfigException($"reccluster.tls.password-file {passwordFile}: {e.Message}");
+            }
+        }
+        return NodeTls.Load(certificate, password, authority, "reccluster.tls.certificate", "reccluster.tls.ca");
     }
 
     /// <summary>A seed as users write it: <c>akka.tcp://reccluster@HOST:PORT</c> (or <c>akka.ssl.tcp://</c>).</summary>
@@ -49,7 +75,8 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
         Address address;
         try { address = Address.Parse(text.Trim()); }
         catch (UriFormatException) { throw BadSeed(text); }
-        if (address.Protocol is not (PlainProtocol or TlsProtocol) || address.System != SystemName || address.Host is null || address.Port is not > 0)
+        if (address.Protocol is not (PlainProtocol or TlsProtocol) || address.System != SystemName || address.Host is null
+            || address.Port is not > 0)
             throw BadSeed(text);
         return address;
     }
@@ -57,7 +84,7 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
     private static NodeConfigException BadSeed(string text) =>
         new($"seed '{text}' is not an address like akka.tcp://{SystemName}@HOST:PORT");
 
-    private static Config Flags(NodeSettings settings)
+    private static Config Flags(NodeSettings settings, bool tls)
     {
         var lines = new List<string>();
         if (settings.Host is { } host)
@@ -67,7 +94,7 @@ public sealed record NodeConfig(Config Hocon, IReadOnlyList<Address> Seeds, Time
         }
         if (settings.Port is { } port) lines.Add($"akka.remote.dot-netty.tcp.port = {port}");
         // The certificate itself goes to the transport programmatically (NodeHost), with the validation against the cluster CA.
-        if (settings.Tls is not null) lines.Add("akka.remote.dot-netty.tcp.enable-ssl = true");
+        if (tls) lines.Add("akka.remote.dot-netty.tcp.enable-ssl = true");
         return ConfigurationFactory.ParseString(string.Join('\n', lines));
     }
 

@@ -52,7 +52,7 @@ public sealed class NodeHost(NodeSettings settings, NodeConfig config, NodeEvent
     {
         var bootstrap = BootstrapSetup.Create().WithConfig(config.Hocon);
         var system = ActorSystem.Create(NodeConfig.SystemName,
-            settings.Tls is { } tls ? bootstrap.And(tls.Setup()) : ActorSystemSetup.Create(bootstrap));
+            config.Tls is { } tls ? bootstrap.And(tls.Setup()) : ActorSystemSetup.Create(bootstrap));
         var cluster = Akka.Cluster.Cluster.Get(system);
         var shutdown = CoordinatedShutdown.Get(system);
         var self = cluster.SelfAddress;

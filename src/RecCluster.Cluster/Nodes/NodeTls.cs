@@ -26,7 +26,9 @@ public sealed class NodeTls
 
     /// <summary>Loads and checks the files: the key is present, and the certificate is one the CA signed and still valid.</summary>
     /// <exception cref="NodeConfigException">Naming the file and what is wrong with it.</exception>
-    public static NodeTls Load(string certificatePath, string? password, string authorityPath)
+    /// <param name="certificateSource">How the user named the certificate, for messages (--tls-cert, reccluster.tls.certificate).</param>
+    public static NodeTls Load(string certificatePath, string? password, string authorityPath, string certificateSource = "--tls-cert",
+        string authoritySource = "--tls-ca")
     {
         X509Certificate2 certificate, authority;
         try
@@ -36,7 +38,7 @@ public sealed class NodeTls
         }
         catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
         {
-            throw new NodeConfigException($"--tls-cert {certificatePath}: cannot read a PKCS#12 certificate with its key " +
+            throw new NodeConfigException($"{certificateSource} {certificatePath}: cannot read a PKCS#12 certificate with its key " +
                 $"(wrong --tls-password-file?): {e.Message}");
         }
         try
@@ -45,12 +47,12 @@ public sealed class NodeTls
         }
         catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
         {
-            throw new NodeConfigException($"--tls-ca {authorityPath}: cannot read a certificate: {e.Message}");
+            throw new NodeConfigException($"{authoritySource} {authorityPath}: cannot read a certificate: {e.Message}");
         }
-        if (!certificate.HasPrivateKey) throw new NodeConfigException($"--tls-cert {certificatePath}: holds no private key");
+        if (!certificate.HasPrivateKey) throw new NodeConfigException($"{certificateSource} {certificatePath}: holds no private key");
         var tls = new NodeTls(certificate, authority);
         if (tls.Problem(certificate) is { } problem)
-            throw new NodeConfigException($"--tls-cert {certificatePath}: not accepted by --tls-ca {authorityPath}: {problem}");
+            throw new NodeConfigException($"{certificateSource} {certificatePath}: not accepted by {authoritySource} {authorityPath}: {problem}");
         return tls;
     }
 

@@ -201,7 +201,8 @@ public sealed class YamlSource(string file)
                     Count(1, scalar.Start);
                     break;
                 case AnchorAlias alias:
-                    if (++_aliases > MaxAliases) throw new LimitException(alias.Start, $"more than {MaxAliases} aliases (*name) in one document");
+                    if (++_aliases > MaxAliases)
+                        throw new LimitException(alias.Start, $"more than {MaxAliases} aliases (*name) in one document");
                     // An anchor still open is one this alias sits inside: a cycle, which would never end when expanded.
                     if (!_anchorNodes.TryGetValue(alias.Value.Value, out var nodes))
                         throw new LimitException(alias.Start, $"alias *{alias.Value.Value} refers to a collection that contains it");
