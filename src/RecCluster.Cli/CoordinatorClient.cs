@@ -48,7 +48,9 @@ public sealed class CoordinatorClient : IDisposable
     public static CoordinatorClient? From(ParseResult parse, ClientOptions options)
     {
         if ((parse.GetValue(options.Url) ?? Environment.GetEnvironmentVariable(Variable)) is not { Length: > 0 } text) return null;
-        var token = parse.GetValue(options.Token) ?? Environment.GetEnvironmentVariable(ApiToken.Variable);
+        // An empty variable counts as unset, as on the nodes; an empty --token is a mistake.
+        var token = parse.GetValue(options.Token)
+            ?? (Environment.GetEnvironmentVariable(ApiToken.Variable) is { Length: > 0 } set ? set : null);
         if (token is not null && (token.Length == 0 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
             throw new UsageException($"--token (or {ApiToken.Variable}): the token must be one word without spaces");
         return new CoordinatorClient(Parse(text), token);

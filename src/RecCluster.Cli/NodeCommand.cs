@@ -75,11 +75,13 @@ public static class NodeCommand
         {
             if ((parse.GetValue(http) ?? Env("RECCLUSTER_HTTP")) is { } address)
                 api = Api(address, Token(parse.GetValue(tokenFile)), parse.GetValue(insecure));
+            else if (parse.GetValue(tokenFile) is not null || parse.GetValue(insecure))
+                throw new UsageException("--token-file and --insecure are the HTTP API's: add --http ADDR:PORT (or RECCLUSTER_HTTP)");
             var folder = parse.GetValue(state)?.FullName ?? Env("RECCLUSTER_STATE")
                 ?? throw new UsageException("the coordinator needs a state folder: --state DIR (or RECCLUSTER_STATE)");
             var settings = Settings(parse, common, NodeRole.Coordinator, slots: 0, gpus: 0, Path.GetFullPath(folder));
-            // An API with a token is meant to be reached by others: without roots it reads data under the working directory only.
-            if (settings.DataRoots is null && api?.Token is not null)
+            // An API others can reach (a token, or an address off loopback) reads data under the working directory only by default.
+            if (settings.DataRoots is null && api is not null && (api.Token is not null || !IPAddress.IsLoopback(api.Endpoint.Address)))
                 settings = settings with { DataRoots = DataRoots.Of([Environment.CurrentDirectory], "--data-root") };
             // The leaderboard (the sweeps' one source of truth) in PostgreSQL lets a coordinator on another machine take over.
             return StoreOption.Location(parse, store, new DirectoryInfo(folder)) is StoreLocation.Postgres postgres
@@ -233,7 +235,7 @@ public static class NodeCommand
         var certificate = parse.GetValue(options.Certificate)?.FullName ?? Env(NodeTls.CertVariable);
         var authority = parse.GetValue(options.Authority)?.FullName ?? Env(NodeTls.AuthorityVariable);
         var passwordFile = parse.GetValue(options.PasswordFile)?.FullName ?? Env(NodeTls.PasswordFileVariable);
-        if (certificate is null && authority is null && passwordFile is null) return null;
+        if (certificate is null && authority is null && passwordFile is null && Env(NodeTls.PasswordVariable) is null) return null;
         if (certificate is null || authority is null)
             throw new UsageException($"TLS needs both --tls-cert ({NodeTls.CertVariable}) and --tls-ca ({NodeTls.AuthorityVariable})");
         string? password = Env(NodeTls.PasswordVariable);

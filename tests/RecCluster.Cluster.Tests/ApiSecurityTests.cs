@@ -110,6 +110,17 @@ public sealed class ApiSecurityTests() : TestKit(TestSystems.SerializeMessages),
         Assert.Contains("--token is for --coordinator", Cli("leaderboard", "--state", _files.State, "--token", ApiServer.Token).Err);
     }
 
+    [Fact]
+    public void The_api_s_flags_without_an_api_are_bad_input()
+    {
+        foreach (var flag in new[] { "--insecure", "--token-file=" + Path.Combine(_files.Folder, "token") })
+        {
+            var (exit, _, stderr) = Cli("node", "coordinator", "--state", _files.State, flag);
+            Assert.Equal((2, "error: --token-file and --insecure are the HTTP API's: add --http ADDR:PORT (or RECCLUSTER_HTTP)"),
+                (exit, stderr.Trim()));
+        }
+    }
+
     [Theory]
     [InlineData("0.0.0.0:0")]
     [InlineData("[::]:0")]
