@@ -63,7 +63,7 @@ public static class NodeCommand
             Description = "Serve the HTTP API off loopback without a token: anyone who reaches the port can submit and cancel sweeps.",
         };
         var common = Common("4053, from cluster-config/coordinator.conf", "the coordinator itself",
-            "Default: anywhere when the API has no token (loopback development), else the working directory.");
+            "Default: anywhere when the API is on loopback without a token (development), else the working directory.");
         var command = new Command("coordinator",
             "Run the coordinator node: the cluster's seed by default; it will host the sweep manager.");
         var store = StoreOption.Create();
