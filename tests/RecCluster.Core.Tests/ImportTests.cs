@@ -268,7 +268,7 @@ public sealed class ImportTests : IDisposable
     {
         // (what replaces, with what, expected position, expected message start)
         { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 0.1}", "5:30",
-            "splitter.test_splitting.strategy 'temporal_holdout' is not supported: a global temporal holdout" },
+            "splitter.test_splitting.strategy 'temporal_holdout' is not supported: holding out each user's latest share" },
         { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_leave_k_out, k: 2}", "5:55", "splitter.test_splitting.k 2 is not supported" },
         { "{strategy: temporal_leave_k_out}", "{strategy: k_fold_cross_validation, folds: 5}", "6:36",
             "splitter.validation_splitting.strategy 'k_fold_cross_validation' is not supported" },

@@ -192,8 +192,8 @@ internal static class WarpRecExperiment
         {
             string why = name switch
             {
-                "temporal_holdout" => "a global temporal holdout (the latest share of all interactions) is not supported: evaluation " +
-                    "here ranks each user's next item after their history; use temporal_leave_k_out with k: 1",
+                "temporal_holdout" => "holding out each user's latest share of items (several test items a user) is not supported: " +
+                    "evaluation here ranks each user's one next item after their history; use temporal_leave_k_out with k: 1",
                 "k_fold_cross_validation" => "cross-validation is not supported; use temporal_leave_k_out with k: 1",
                 _ => "use temporal_leave_k_out with k: 1 (each user's last item for test, the one before for validation)",
             };
