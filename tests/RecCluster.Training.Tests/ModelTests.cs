@@ -10,9 +10,11 @@ public class ModelTests
 {
 
     /// <summary>Small enough to learn in seconds; six clusters keep popularity far below the oracle (0.23 of its NDCG@10).</summary>
-    private static readonly SyntheticConfig Small = new(Users: 300, Items: 60, Clusters: 6, MinLength: 8, MaxLength: 16, MarkovWeight: 0.6, Seed: 5);
+    private static readonly SyntheticConfig Small =
+        new(Users: 300, Items: 60, Clusters: 6, MinLength: 8, MaxLength: 16, MarkovWeight: 0.6, Seed: 5);
 
-    private static readonly Lazy<TrialResult> SmallPopularity = new(() => Trials.Run(Trials.Config(Trials.Params("pop"), ModelCatalog.Popularity, Small)).Result);
+    private static readonly Lazy<TrialResult> SmallPopularity =
+        new(() => Trials.Run(Trials.Config(Trials.Params("pop"), ModelCatalog.Popularity, Small)).Result);
 
     /// <summary>Per model: the share of the oracle's NDCG@10 required on <see cref="Small"/>.</summary>
     public static TheoryData<string, double> Learners => new()
@@ -25,7 +27,8 @@ public class ModelTests
     {
         ModelCatalog.GSasRec => [("hidden_size", 32L), ("inner_size", 64L), ("negative_samples_count", 16L), ("learning_rate", 0.01)],
         ModelCatalog.Gru4Rec => [("embedding_size", 32L), ("hidden_size", 64L), ("dropout_prob", 0.1), ("learning_rate", 0.01)],
-        ModelCatalog.Caser => [("embedding_size", 32L), ("n_h", 8L), ("n_v", 4L), ("window_length", 3L), ("dropout_prob", 0.3), ("learning_rate", 0.01)],
+        ModelCatalog.Caser =>
+            [("embedding_size", 32L), ("n_h", 8L), ("n_v", 4L), ("window_length", 3L), ("dropout_prob", 0.3), ("learning_rate", 0.01)],
         ModelCatalog.Bert4Rec => [("embedding_size", 32L), ("inner_size", 64L), ("mask_rate", 0.3), ("learning_rate", 0.003), ("n_epochs", 60L),
             ("batch_size", 16L), ("eval_step", 10L), ("early_stopping_step", 0L)],
         _ => throw new ArgumentException(model),
@@ -35,7 +38,8 @@ public class ModelTests
     [MemberData(nameof(Learners))]
     public void Each_model_learns_the_synthetic_structure_far_beyond_popularity(string model, double share)
     {
-        (string, object)[] loop = [("n_epochs", 12L), ("batch_size", 32L), ("max_seq_length", 16L), ("eval_step", 2L), ("early_stopping_step", 2L), ("device", "cpu")];
+        (string, object)[] loop =
+            [("n_epochs", 12L), ("batch_size", 32L), ("max_seq_length", 16L), ("eval_step", 2L), ("early_stopping_step", 2L), ("device", "cpu")];
         var settings = LearnerSettings(model);
         var config = Trials.Config(Trials.Params(model, [.. loop.Where(l => settings.All(s => s.Item1 != l.Item1)), .. settings]), model, Small);
         // One thread: these models gain nothing from two, and on a loaded machine two threads ran many times slower.
@@ -194,8 +198,8 @@ public class ModelTests
     [InlineData(0.44, 128)]
     public void Sigmoid_losses_are_least_at_a_common_score_of_zero(double beta, int negatives)
     {
-        float At(float score) => SequenceLosses.SigmoidLoss(
-            tensor(Enumerable.Repeat(score, 3).ToArray()), tensor(Enumerable.Repeat(score, 3 * negatives).ToArray(), [3, negatives]), beta).item<float>();
+        float At(float score) => SequenceLosses.SigmoidLoss(tensor(Enumerable.Repeat(score, 3).ToArray()),
+            tensor(Enumerable.Repeat(score, 3 * negatives).ToArray(), [3, negatives]), beta).item<float>();
         Assert.True(At(0) < At(0.05f) && At(0) < At(-0.05f), $"loss {At(0)} at 0, {At(0.05f)} at 0.05, {At(-0.05f)} at -0.05");
     }
 
