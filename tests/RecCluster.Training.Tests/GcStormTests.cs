@@ -65,7 +65,7 @@ public class GcStormTests
             ModelCatalog.Caser => [("neg_samples", 2L), ("sample_ratio", 0.7)],
             _ => [],
         };
-        var p = Trials.Params(model, [.. Trials.Quick(model, 12).Where(q => q.Item1 != "batch_size"), ("batch_size", 8L), .. extra]);
+        var p = Trials.Params(model, [.. Trials.Quick(model, 3).Where(q => q.Item1 != "batch_size"), ("batch_size", 8L), .. extra]);
         var config = Trials.Config(p, model, protocol: protocol == "full" ? EvalProtocol.Full : EvalProtocol.Sampled);
         var quiet = TrialRunner.Run(config, new TrialOptions(Threads: 1));
         TrialResult stormy;

@@ -63,8 +63,8 @@ public sealed class ResumeTests : IDisposable
     }
 
     /// <summary>
-    /// Every model resumes on the shared trainer: interrupted after epoch 3 of a run with sampled users, validation every 2
-    /// epochs and early stopping, it ends with the uninterrupted run's epochs, metrics and status.
+    /// Every model resumes on the shared trainer: interrupted after epoch 3 of a 4-epoch run with sampled users, validation
+    /// every 2 epochs and early stopping, it ends with the uninterrupted run's epochs, metrics and status.
     /// </summary>
     [Theory]
     [InlineData(ModelCatalog.GSasRec)]
@@ -73,7 +73,7 @@ public sealed class ResumeTests : IDisposable
     [InlineData(ModelCatalog.Bert4Rec)]
     public void Every_model_resumes_as_an_uninterrupted_run(string model)
     {
-        var config = Trials.Config(Trials.Params(model, [.. Trials.Quick(model, 6).Where(p => p.Item1 != "early_stopping_step"),
+        var config = Trials.Config(Trials.Params(model, [.. Trials.Quick(model, 4).Where(p => p.Item1 != "early_stopping_step"),
             ("early_stopping_step", 2L), ("eval_step", 2L), ("sample_ratio", 0.8), ("sample_seed", 5L), ("learning_rate", 0.01)]), model);
         var whole = Run(config, model + "-whole", resume: false);
         var killer = new Recorder(cancelAfter: 3);
