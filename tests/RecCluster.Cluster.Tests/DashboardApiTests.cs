@@ -88,6 +88,66 @@ public sealed class DashboardApiTests() : TestKit(TestSystems.SerializeMessages)
         Assert.Equal(HttpStatusCode.Unauthorized, (await open.GetAsync("/api/events")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_tokenless_loopback_server_answers_loopback_host_names_only_on_every_path()
+    {
+        // DNS rebinding: a page at http://evil.example:PORT/ whose name now resolves to 127.0.0.1 sends Host: evil.example:PORT.
+        await using var open = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), _server.Manager);
+        using var http = new HttpClient { BaseAddress = open.Address };
+        async Task<HttpResponseMessage> Get(string path, string host)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Host = host;
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        }
+        int port = open.Address.Port;
+        foreach (var path in new[] { "/", "/assets/app.js", "/api/sweeps", "/api/events", "/api/cluster", "/healthz" })
+        {
+            foreach (var host in new[] { $"evil.example:{port}", "evil.example", $"127.0.0.2:{port}", $"localhost.evil.example:{port}" })
+            {
+                using var refused = await Get(path, host);
+                Assert.True(refused.StatusCode == HttpStatusCode.MisdirectedRequest, $"{path} with Host {host}: {refused.StatusCode}");
+                Assert.Contains("127.0.0.1, localhost or [::1]", await refused.Content.ReadAsStringAsync());
+            }
+            foreach (var host in new[] { $"127.0.0.1:{port}", $"localhost:{port}", "LOCALHOST:1", $"[::1]:{port}" })
+            {
+                using var answered = await Get(path, host);
+                Assert.True(answered.StatusCode == HttpStatusCode.OK, $"{path} with Host {host}: {answered.StatusCode}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_pages_forbid_sniffing_framing_and_foreign_script_and_event_streams_are_capped()
+    {
+        await using var open = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), _server.Manager);
+        using var http = new HttpClient { BaseAddress = open.Address };
+        foreach (var path in new[] { "/", "/assets/app.js" })
+        {
+            using var page = await http.GetAsync(path);
+            Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+            var policy = page.Headers.GetValues("Content-Security-Policy").Single();
+            Assert.Contains("default-src 'self'", policy);
+            Assert.Contains("frame-ancestors 'none'", policy);
+            Assert.DoesNotContain("script-src", policy);   // scripts fall back to default-src 'self': no inline script
+        }
+        var streams = new List<HttpResponseMessage>();
+        try
+        {
+            for (int i = 0; i < CoordinatorApi.MaxEventClients; i++)
+            {
+                streams.Add(await http.GetAsync("/api/events", HttpCompletionOption.ResponseHeadersRead));
+                Assert.Equal(HttpStatusCode.OK, streams[^1].StatusCode);
+            }
+            using (var one = await http.GetAsync("/api/events", HttpCompletionOption.ResponseHeadersRead))
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, one.StatusCode);
+        }
+        finally
+        {
+            foreach (var stream in streams) stream.Dispose();
+        }
+    }
+
     /// <summary>The next event of a Server-Sent Events stream (comments skipped), within 20 s.</summary>
     private static async Task<(string Type, JsonObject Data)> Next(StreamReader stream)
     {
