@@ -49,7 +49,7 @@ public sealed class CoordinatorClient : IDisposable
     {
         if ((parse.GetValue(options.Url) ?? Environment.GetEnvironmentVariable(Variable)) is not { Length: > 0 } text) return null;
         var token = parse.GetValue(options.Token) ?? Environment.GetEnvironmentVariable(ApiToken.Variable);
-        if (token is not null && (token.Length == 0 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        if (token is not null && !ApiToken.IsOneWord(token))
             throw new UsageException($"--token (or {ApiToken.Variable}): the token must be one word without spaces");
         return new CoordinatorClient(Parse(text), token);
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Runtime.InteropServices;
 using Akka.Actor;
 using RecCluster.Api;
 using RecCluster.Cluster.Leaderboard;
@@ -42,13 +41,7 @@ public static class DashboardCommand
             using var system = ActorSystem.Create("reccluster-dashboard", LocalSweep.SystemConfig);
             var reader = system.ActorOf(StoreReader.Props(new LeaderboardSettings(location, ReadOnly: true)), "store");
             using var stop = new CancellationTokenSource();
-            void Stop(PosixSignalContext signal)
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            }
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var signals = StopSignals.Register(_ => stop.Cancel());
             var api = Start(parse.GetValue(port), reader, new ApiOptions(ReadOnly: true, Mode: ServerMode.Store), stderr);
             Announce(api, stderr);
             stderr.WriteLine($"dashboard: {location}, read-only; Ctrl+C stops");

@@ -43,7 +43,8 @@ internal sealed class SweepCluster : IDisposable
     public void StartCoordinator()
     {
         Coordinator = Start("coordinator", ["coordinator", "--state", Path.Combine(_folder, "state"), "--port", $"{_akkaPort}",
-            "--http", $"127.0.0.1:{_httpPort}", .. CoordinatorArgs], Token is null ? null : new Dictionary<string, string> { ["RECCLUSTER_TOKEN"] = Token });
+            "--http", $"127.0.0.1:{_httpPort}", .. CoordinatorArgs],
+            Token is null ? null : new Dictionary<string, string> { ["RECCLUSTER_TOKEN"] = Token });
         var line = Coordinator.WaitForLog("HTTP API at ");
         Api = new Uri(line[(line.IndexOf("HTTP API at ", StringComparison.Ordinal) + "HTTP API at ".Length)..].Trim());
         Seed = (string)Coordinator.WaitFor("up", e => (string?)e["event"] == "up")["address"]!;
