@@ -116,6 +116,9 @@ public sealed class CoordinatorApi : IAsyncDisposable
             kestrel.Listen(endpoint);
             kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
             kestrel.AddServerHeader = false;
+            // Kestrel's default, set here so that it is a decision: a reader slower than this (an event stream's client that
+            // stopped reading) is disconnected instead of holding the connection.
+            kestrel.Limits.MinResponseDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
         });
         var app = builder.Build();
         // A loopback server without a token trusts whoever reaches it, so a web page must not reach it by DNS rebinding (its own
@@ -303,7 +306,8 @@ public sealed class CoordinatorApi : IAsyncDisposable
     /// <summary>
     /// Server-Sent Events until the client goes away or the server stops: <c>hello</c> at once, then what <see cref="EventFeed"/>
     /// sends. Written and flushed event by event (no response buffering); Kestrel's request body limits do not apply to a GET,
-    /// but its minimum response data rate (default 240 bytes/s after a 5 s grace) does: a client that stops reading is cut off.
+    /// but its minimum response data rate (set in StartAsync: 240 bytes/s after a 5 s grace) does: a client that stops reading is
+    /// cut off.
     /// A comment line every 15 s of quiet keeps proxies from closing it. At most <see cref="MaxEventClients"/> at once.
     /// </summary>
     private async Task<IResult> Events(HttpContext http, IActorRef manager)

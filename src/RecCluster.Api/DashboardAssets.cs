@@ -27,7 +27,8 @@ public static class DashboardAssets
 
     /// <summary>
     /// The pages' Content-Security-Policy: scripts and everything else from this server only (no inline script), never framed.
-    /// Inline styles are allowed: the plotting library writes style attributes into its tooltips' HTML.
+    /// Inline styles are allowed: without them Chromium reports "Applying inline style violates ..." on the pages (the plotting
+    /// library writes style attributes), which DashboardTests.F checks.
     /// </summary>
     public const string ContentSecurityPolicy =
         "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
