@@ -29,7 +29,7 @@ public sealed record SweepView(string SweepId, string State, int Trials, int Com
     public static readonly IReadOnlyList<string> States = ["queued", "running", "finished", "cancelled"];
 
     [JsonIgnore]
-    public bool Ended => State is "finished" or "cancelled";
+    public bool Ended => Enum.Parse<SweepState>(State, ignoreCase: true) is SweepState.Finished or SweepState.Cancelled;
 
     public static SweepView Of(SweepStatus status, IReadOnlyList<StoredTrial> trials, string? objective, LeaderboardRow? best)
     {

@@ -31,10 +31,13 @@ public sealed class ApiToken
         var token = text.Trim();
         if (token.Length < MinLength)
             throw new FormatException($"{where}: the token must be at least {MinLength} characters (e.g. `openssl rand -hex 32`)");
-        if (token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+        if (!IsOneWord(token))
             throw new FormatException($"{where}: the token must be one line without spaces");
         return new ApiToken(token);
     }
+
+    /// <summary>Whether a text could be a token as sent: not empty, no whitespace or control characters (a header value).</summary>
+    public static bool IsOneWord(string token) => token.Length > 0 && !token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c));
 
     /// <summary>Reads a token file.</summary>
     /// <exception cref="FormatException">Unreadable or not a token; the message names the file.</exception>

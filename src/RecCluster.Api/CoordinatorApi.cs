@@ -55,6 +55,10 @@ public sealed class CoordinatorApi : IAsyncDisposable
     private readonly DataRoots _roots;
     private volatile IActorRef? _manager;
     private int _disposed;
+    private int _eventClients;
+
+    /// <summary>Most event streams open at once; one more is answered 503 (each holds a connection and a feed subscription).</summary>
+    public const int MaxEventClients = 64;
 
     /// <summary>The health check's path, open without the token (container probes ask it).</summary>
     public const string HealthPath = "/healthz";
@@ -62,10 +66,18 @@ public sealed class CoordinatorApi : IAsyncDisposable
     /// <summary>The prefix every authenticated endpoint lives under.</summary>
     public const string ApiPrefix = "/api";
 
+    /// <summary>The media types a sweep text may be posted as: none of them is one a cross-origin page can send without a
+    /// CORS preflight (text/plain, form encodings), which this server never answers.</summary>
+    public static readonly IReadOnlyList<string> SweepMediaTypes = ["application/yaml", "application/x-yaml"];
+
+    /// <summary>Host names a loopback server without a token answers to (any port).</summary>
+    private static readonly string[] LoopbackHosts = ["127.0.0.1", "localhost", "[::1]"];
+
     private CoordinatorApi(WebApplication app, IActorRef? manager, TextWriter? log, TimeSpan askTimeout, ApiToken? token, DataRoots roots,
-        ApiOptions options)
+        ApiOptions options, bool loopbackHostsOnly)
     {
         (_app, _manager, _log, _askTimeout, _roots, _options) = (app, manager, log, askTimeout, roots, options);
+        if (loopbackHostsOnly) app.Use(RequireLoopbackHost);
         if (token is not null) app.Use(RequireToken(token));
         _feed = new EventFeed(() => _manager, options.EventInterval, askTimeout, log);
         app.MapGet(HealthPath, Guard(Health));
@@ -104,11 +116,26 @@ public sealed class CoordinatorApi : IAsyncDisposable
             kestrel.Listen(endpoint);
             kestrel.Limits.MaxRequestBodySize = MaxBodyBytes;
             kestrel.AddServerHeader = false;
+            // Kestrel's default, set here so that it is a decision: a reader slower than this (an event stream's client that
+            // stopped reading) is disconnected instead of holding the connection.
+            kestrel.Limits.MinResponseDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
         });
         var app = builder.Build();
+        // A loopback server without a token trusts whoever reaches it, so a web page must not reach it by DNS rebinding (its own
+        // host name resolving to 127.0.0.1): only loopback Host headers pass. Off loopback without a token (--insecure) anyone
+        // may reach it anyway, under any name.
+        bool loopbackHostsOnly = token is null && IPAddress.IsLoopback(endpoint.Address);
         var api = new CoordinatorApi(app, manager, log, askTimeout ?? TimeSpan.FromSeconds(10), token,
-            dataRoots ?? DataRoots.Anywhere, options ?? new ApiOptions());
-        await app.StartAsync(cancel);
+            dataRoots ?? DataRoots.Anywhere, options ?? new ApiOptions(), loopbackHostsOnly);
+        try
+        {
+            await app.StartAsync(cancel);
+        }
+        catch
+        {
+            await api.DisposeAsync();   // the event feed's timer and the half-built server, then the caller sees why
+            throw;
+        }
         return api;
     }
 
@@ -164,6 +191,9 @@ public sealed class CoordinatorApi : IAsyncDisposable
     {
         Only(http, "path");
         if (_options.ReadOnly) return ReadOnly();
+        if (!IsSweepMediaType(http.Request.ContentType))
+            return Json(415, new ApiError($"send the sweep as Content-Type: {SweepMediaTypes[0]} (or {SweepMediaTypes[1]}), not " +
+                $"'{http.Request.ContentType ?? "none"}'"));
         string path;
         try
         {
@@ -275,12 +305,19 @@ public sealed class CoordinatorApi : IAsyncDisposable
 
     /// <summary>
     /// Server-Sent Events until the client goes away or the server stops: <c>hello</c> at once, then what <see cref="EventFeed"/>
-    /// sends. Written and flushed event by event (no response buffering); Kestrel's body-size and rate limits do not apply to a
-    /// GET's response, and a comment line every 15 s of quiet keeps proxies from closing it.
+    /// sends. Written and flushed event by event (no response buffering); Kestrel's request body limits do not apply to a GET,
+    /// but its minimum response data rate (set in StartAsync: 240 bytes/s after a 5 s grace) does: a client that stops reading is
+    /// cut off.
+    /// A comment line every 15 s of quiet keeps proxies from closing it. At most <see cref="MaxEventClients"/> at once.
     /// </summary>
     private async Task<IResult> Events(HttpContext http, IActorRef manager)
     {
         Only(http);
+        if (Interlocked.Increment(ref _eventClients) > MaxEventClients)
+        {
+            Interlocked.Decrement(ref _eventClients);
+            return Json(503, new ApiError($"{MaxEventClients} event streams are open already; close one (another tab?) and retry"));
+        }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stopping.Token);
         var events = _feed.Subscribe(out var unsubscribe);
         try
@@ -303,6 +340,7 @@ public sealed class CoordinatorApi : IAsyncDisposable
         finally
         {
             unsubscribe();
+            Interlocked.Decrement(ref _eventClients);
         }
         return Results.Empty;
     }
@@ -363,6 +401,23 @@ public sealed class CoordinatorApi : IAsyncDisposable
         http.Response.Headers.WWWAuthenticate = "Bearer";
         await Json(401, new ApiError("this API needs its token: Authorization: Bearer <token>")).ExecuteAsync(http);
     };
+
+    /// <summary>421 for a request whose Host is not a loopback name, before anything else: see <see cref="StartAsync"/>.</summary>
+    private static async Task RequireLoopbackHost(HttpContext http, RequestDelegate next)
+    {
+        var host = http.Request.Host;
+        if (host.HasValue && LoopbackHosts.Contains(host.Host, StringComparer.OrdinalIgnoreCase))
+        {
+            await next(http);
+            return;
+        }
+        await Json(StatusCodes.Status421MisdirectedRequest, new ApiError($"this server answers to 127.0.0.1, localhost or [::1] only, " +
+            $"not '{host.Value}' (without a token it refuses other host names, which a web page could point at it)")).ExecuteAsync(http);
+    }
+
+    private static bool IsSweepMediaType(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && SweepMediaTypes.Contains(type.MediaType.Value, StringComparer.OrdinalIgnoreCase);
 
     private static IResult TooLarge() => Json(413, new ApiError($"the request body is larger than {MaxBodyBytes} bytes"));
 

@@ -35,7 +35,7 @@ public sealed class EventFeed : IAsyncDisposable
     // What the last poll saw; null: no baseline (nobody listened), so the next poll records one without sending anything.
     private Dictionary<string, string>? _sweeps;
     private readonly Dictionary<(string Sweep, int Trial), string> _trials = [];
-    private readonly Dictionary<(string Sweep, int Trial), int> _epochsSeen = [];
+    private readonly Dictionary<(string Sweep, int Trial), HashSet<(int Attempt, int Epoch)>> _epochsSeen = [];
     private DateTime _lastSent = DateTime.UtcNow;
     private string? _lastFailure;
 
@@ -151,9 +151,10 @@ public sealed class EventFeed : IAsyncDisposable
             var id = status.Summary.SweepId;
             var key = JsonSerializer.Serialize(status, ApiJson.Options);
             seen[id] = key;
-            // An ended sweep that was ended last time too has nothing new.
-            if (previous.TryGetValue(id, out var before) && before == key && status.State is SweepState.Finished or SweepState.Cancelled)
-                continue;
+            bool ended = status.State is SweepState.Finished or SweepState.Cancelled;
+            // An ended sweep that was ended last time too has nothing new; one ended at the baseline has nothing to send.
+            if (previous.TryGetValue(id, out var before) && before == key && ended) continue;
+            if (baseline && ended) continue;
             var trials = (await answerer.Ask<StoredTrials>(new QueryTrials(id), _askTimeout, cancel)).Trials;
             foreach (var trial in trials)
             {
@@ -167,18 +168,21 @@ public sealed class EventFeed : IAsyncDisposable
                 events.Add(Format(FeedEvent.Sweep, await SweepReads.ViewAsync(answerer, status, trials, _askTimeout, cancel)));
         }
         _sweeps = seen;
+        // Sweeps gone from the list (a store another process rewrote) leave nothing behind.
+        foreach (var gone in _trials.Keys.Where(k => !seen.ContainsKey(k.Sweep)).ToList()) _trials.Remove(gone);
+        foreach (var gone in _epochsSeen.Keys.Where(k => !seen.ContainsKey(k.Sweep)).ToList()) _epochsSeen.Remove(gone);
         return events;
     }
 
     private async Task NewEpochsAsync(IActorRef answerer, string sweep, int trial, bool baseline, List<string> events)
     {
         var rows = (await answerer.Ask<TrialHistory>(new QueryHistory(sweep, trial), _askTimeout, _stop.Token)).Epochs;
-        int known = _epochsSeen.GetValueOrDefault((sweep, trial));
-        // Rows are only ever added, and History orders them by attempt then epoch: new ones follow the ones seen.
-        if (!baseline)
-            foreach (var row in rows.Skip(known))
+        if (!_epochsSeen.TryGetValue((sweep, trial), out var known)) _epochsSeen[(sweep, trial)] = known = [];
+        // Rows are only ever added, but History orders them by attempt then epoch, so a late report of an earlier attempt lands
+        // among the ones seen: new ones are those whose (attempt, epoch) was not seen, wherever they are.
+        foreach (var row in rows)
+            if (known.Add((row.Attempt, row.Epoch)) && !baseline)
                 events.Add(Format(FeedEvent.Epoch, new EpochEvent(sweep, trial, row.Attempt, row.Epoch, row.Loss, row.Valid, row.Node)));
-        _epochsSeen[(sweep, trial)] = rows.Count;
     }
 
     public async ValueTask DisposeAsync()

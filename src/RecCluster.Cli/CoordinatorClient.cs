@@ -51,7 +51,7 @@ public sealed class CoordinatorClient : IDisposable
         // An empty variable counts as unset, as on the nodes; an empty --token is a mistake.
         var token = parse.GetValue(options.Token)
             ?? (Environment.GetEnvironmentVariable(ApiToken.Variable) is { Length: > 0 } set ? set : null);
-        if (token is not null && (token.Length == 0 || token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        if (token is not null && !ApiToken.IsOneWord(token))
             throw new UsageException($"--token (or {ApiToken.Variable}): the token must be one word without spaces");
         return new CoordinatorClient(Parse(text), token);
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Runtime.InteropServices;
 using Akka.Actor;
 using RecCluster.Api;
 using RecCluster.Cluster.Leaderboard;
@@ -42,14 +41,9 @@ public static class DashboardCommand
             using var system = ActorSystem.Create("reccluster-dashboard", LocalSweep.SystemConfig);
             var reader = system.ActorOf(StoreReader.Props(new LeaderboardSettings(location, ReadOnly: true)), "store");
             using var stop = new CancellationTokenSource();
-            void Stop(PosixSignalContext signal)
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            }
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var signals = StopSignals.Register(_ => stop.Cancel());
             var api = Start(parse.GetValue(port), reader, new ApiOptions(ReadOnly: true, Mode: ServerMode.Store), stderr);
+            Announce(api, stderr);
             stderr.WriteLine($"dashboard: {location}, read-only; Ctrl+C stops");
             stop.Token.WaitHandle.WaitOne();
             stderr.WriteLine("dashboard: stopping");
@@ -71,8 +65,13 @@ public static class DashboardCommand
         return port.InRange(0, IPEndPoint.MaxPort, $"--port must be between 0 and {IPEndPoint.MaxPort}");
     }
 
-    /// <summary>Serves the dashboard and its API on 127.0.0.1:<paramref name="port"/>; says where on stderr.</summary>
-    public static CoordinatorApi Start(int port, IActorRef answerer, ApiOptions options, TextWriter stderr)
+    /// <summary>Says on stderr where the dashboard is, once it answers requests.</summary>
+    public static void Announce(CoordinatorApi api, TextWriter stderr) => stderr.WriteLine($"dashboard at {api.Address}");
+
+    /// <summary>Serves the dashboard and its API on 127.0.0.1:<paramref name="port"/>; <see cref="Announce"/> says where.</summary>
+    /// <param name="answerer">What answers its requests; null: 503 until <see cref="CoordinatorApi.Attach"/>.</param>
+    /// <exception cref="UsageException">The port cannot be listened at (in use): bad input, exit 2.</exception>
+    public static CoordinatorApi Start(int port, IActorRef? answerer, ApiOptions options, TextWriter stderr)
     {
         CoordinatorApi api;
         try
@@ -82,9 +81,8 @@ public static class DashboardCommand
         }
         catch (IOException e)
         {
-            throw new InvalidOperationException($"--port: cannot listen at 127.0.0.1:{port}: {e.Message} (--port 0 picks a free one)");
+            throw new UsageException($"--port {port}: cannot listen at 127.0.0.1:{port} (in use?): {e.Message} (--port 0 picks a free one)");
         }
-        stderr.WriteLine($"dashboard at {api.Address}");
         return api;
     }
 }

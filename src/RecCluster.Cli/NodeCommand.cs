@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using Akka.Remote;
 using RecCluster.Api;
 using RecCluster.Cluster.Leaderboard;
@@ -333,15 +332,13 @@ public static class NodeCommand
         // Not disposed: a signal's handler can still run after the node ended (the runtime's own SIGTERM handling may stop the
         // actor system first), and cancelling a disposed source would crash the exit.
         var stop = new CancellationTokenSource();
-        void Stop(PosixSignalContext signal)
+        // The node leaves the cluster first, then the process exits by itself.
+        using var signals = StopSignals.Register(signal =>
         {
-            signal.Cancel = true;   // the node leaves the cluster first, then the process exits by itself
             if (stop.IsCancellationRequested) return;
-            stderr.WriteLine($"{signal.Signal}: leaving the cluster");
+            stderr.WriteLine($"{signal}: leaving the cluster");
             stop.Cancel();
-        }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        });
 
         NodeOutcome outcome;
         try

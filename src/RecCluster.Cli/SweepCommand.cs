@@ -107,12 +107,18 @@ public static class SweepCommand
         CoordinatorApi? dashboard = null;
         try
         {
+            // The same server a coordinator runs, over the local sweep's manager: the pages, the API and its event feed. It listens
+            // before the sweep starts (answering 503 until attached), so a taken port stops the command before anything is written.
+            if (dashboardPort is { } port)
+                dashboard = DashboardCommand.Start(port, null, new ApiOptions(ReadOnly: true, Mode: ServerMode.Local), stderr);
             var subscriber = system.ActorOf(Props.Create(() => new QueueActor(updates)));
             var sweep = new LocalSweep(config, store, slots, launcher, heartbeat, subscriber, system);
+            if (dashboard is not null)
+            {
+                dashboard.Attach(sweep.Manager);
+                DashboardCommand.Announce(dashboard, stderr);
+            }
             var view = new LiveView(config, sweep.SweepId);
-            // The same server a coordinator runs, over the local sweep's manager: the pages, the API and its event feed.
-            if (dashboardPort is { } port)
-                dashboard = DashboardCommand.Start(port, sweep.Manager, new ApiOptions(ReadOnly: true, Mode: ServerMode.Local), stderr);
             console.MarkupLine($"sweep [bold]{Markup.Escape(sweep.SweepId)}[/]: {config.Search.Algorithm.ToString().ToLowerInvariant()} search, " +
                 $"{config.Scheduler.Kind.ToString().ToLowerInvariant()} scheduler, {slots.Count} slot(s), state {Markup.Escape(state.FullName)}" +
                 (sweep.PreviouslyFinished > 0 ? $"; resuming, {sweep.PreviouslyFinished} trial(s) already finished" : ""));

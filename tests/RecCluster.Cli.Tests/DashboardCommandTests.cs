@@ -33,6 +33,29 @@ public sealed class DashboardCommandTests : IDisposable
     private async Task<JsonNode> Get(Uri server, string path) => JsonNode.Parse(await _http.GetStringAsync(new Uri(server, path)))!;
 
     [Fact]
+    public void Sweep_with_the_dashboard_on_a_taken_port_fails_as_bad_input_before_writing_anything()
+    {
+        var config = _temp.Write("live.yaml", Sweep);
+        var state = _temp.Combine("state");
+        var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        try
+        {
+            int port = ((IPEndPoint)taken.LocalEndpoint).Port;
+            using var sweep = NodeProcess.Cli("sweep", ["sweep", config, "--state", state, "--slots", "1", "--dashboard", "--port", $"{port}"]);
+            Assert.Contains($"--port {port}", sweep.WaitForLog("cannot listen"));
+            Assert.Equal(2, sweep.WaitForExit());
+            // No sweep was started: nothing in the state folder (not even the leaderboard).
+            Assert.True(!Directory.Exists(state) || !Directory.EnumerateFileSystemEntries(state).Any(),
+                string.Join(", ", Directory.Exists(state) ? Directory.EnumerateFileSystemEntries(state) : []));
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+
+    [Fact]
     public async Task Sweep_serves_the_dashboard_in_local_mode_while_it_runs_and_dashboard_serves_its_folder_read_only_until_SIGTERM()
     {
         var config = _temp.Write("live.yaml", Sweep);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using RecCluster.Api;
@@ -59,7 +60,7 @@ public sealed class ApiServer : IAsyncDisposable
 
     public async Task<string> Submit(string yaml, string path)
     {
-        var (status, body) = await Send(HttpMethod.Post, $"/api/sweeps?path={Uri.EscapeDataString(path)}", new StringContent(yaml));
+        var (status, body) = await Send(HttpMethod.Post, $"/api/sweeps?path={Uri.EscapeDataString(path)}", new StringContent(yaml, Encoding.UTF8, "application/yaml"));
         Assert.True(status == HttpStatusCode.Created, $"{status}: {body}");
         return (string)body!["sweep_id"]!;
     }

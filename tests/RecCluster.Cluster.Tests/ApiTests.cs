@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Akka.Actor;
@@ -59,7 +60,7 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
     {
         var yaml = Named("bad").Replace("hidden_size:", "hiden_size:").Replace("scheduler: fifo", "scheduler: fifoo");
         var (status, body) = await _server.Send(HttpMethod.Post, $"/api/sweeps?path={Uri.EscapeDataString(SweepPath("bad.yaml"))}",
-            new StringContent(yaml));
+            new StringContent(yaml, Encoding.UTF8, "application/yaml"));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         var problems = body!["errors"]!.AsArray().Select(e => (string)e!).ToList();
         Assert.True(problems.Count >= 2, string.Join("\n", problems));
@@ -71,11 +72,37 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
         Assert.Equal(0, _server.Launcher.Running);
     }
 
+    [Theory]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    [InlineData("multipart/form-data; boundary=x")]
+    [InlineData("text/yaml")]
+    [InlineData(null)]
+    public async Task A_sweep_posted_as_anything_but_yaml_is_refused_with_415_and_starts_nothing(string? contentType)
+    {
+        // What a cross-origin page can send without a CORS preflight (text/plain, forms) must not queue a sweep.
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(Named("plain")));
+        if (contentType is not null) content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        var (status, body) = await _server.Send(HttpMethod.Post, $"/api/sweeps?path={Uri.EscapeDataString(SweepPath())}", content);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
+        Assert.Contains("application/yaml", (string)body!["error"]!);
+        Assert.Empty((await _server.Get("/api/sweeps")).Body!["sweeps"]!.AsArray());
+        Assert.Empty(Store<SweepRows>(new QuerySweeps()).Sweeps);
+    }
+
+    [Fact]
+    public async Task A_sweep_posted_as_application_x_yaml_is_accepted()
+    {
+        var (status, body) = await _server.Send(HttpMethod.Post, $"/api/sweeps?path={Uri.EscapeDataString(SweepPath())}",
+            new StringContent(Named("xyaml"), Encoding.UTF8, "application/x-yaml"));
+        Assert.True(status == HttpStatusCode.Created, $"{status}: {body}");
+    }
+
     [Fact]
     public async Task A_body_over_the_limit_is_refused_with_413()
     {
         var huge = "# " + new string('x', (int)CoordinatorApi.MaxBodyBytes) + "\n" + Named("big");
-        var (status, body) = await _server.Send(HttpMethod.Post, "/api/sweeps", new StringContent(huge));
+        var (status, body) = await _server.Send(HttpMethod.Post, "/api/sweeps", new StringContent(huge, Encoding.UTF8, "application/yaml"));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
         Assert.Contains("larger than", (string)body!["error"]!);
         Assert.Empty((await _server.Get("/api/sweeps")).Body!["sweeps"]!.AsArray());
@@ -89,7 +116,7 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
         var yaml = $"name: lol\nl0: &l0 [lol]\n{string.Join("\n", levels)}\nmodels: {{sasrec: {{hidden_size: *l9}}}}\n";
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var (status, body) = await _server.Send(HttpMethod.Post, $"/api/sweeps?path={Uri.EscapeDataString(SweepPath("lol.yaml"))}",
-            new StringContent(yaml));
+            new StringContent(yaml, Encoding.UTF8, "application/yaml"));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"{watch.Elapsed}");
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Matches(@"lol\.yaml:7:\d+: the document expands to more than 100000 nodes", (string)body!["errors"]![0]!);
@@ -109,7 +136,7 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
         var synthetic = "{synthetic: {users: 60, items: 30, clusters: 3, min_length: 5, max_length: 10}}";
         var yaml = Named("escape").Replace(synthetic, $"{{path: {data}}}");
         var (status, body) = await _server.Send(HttpMethod.Post,
-            $"/api/sweeps?path={Uri.EscapeDataString(Path.Combine(_files.Folder, "data", "sweep.yaml"))}", new StringContent(yaml));
+            $"/api/sweeps?path={Uri.EscapeDataString(Path.Combine(_files.Folder, "data", "sweep.yaml"))}", new StringContent(yaml, Encoding.UTF8, "application/yaml"));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.EndsWith("data.path: " + string.Format(message, _files.Folder), (string)Assert.Single(body!["errors"]!.AsArray())!);
         Assert.Empty((await _server.Get("/api/sweeps")).Body!["sweeps"]!.AsArray());

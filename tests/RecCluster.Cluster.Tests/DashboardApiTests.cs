@@ -45,9 +45,20 @@ public sealed class DashboardApiTests() : TestKit(TestSystems.SerializeMessages)
         var epoch = seen.First(e => e.Type == "epoch").Data;
         Assert.Equal(id, (string)epoch["sweep_id"]!);
         Assert.NotNull(epoch["valid"]!["ndcg@10"]);
-        // Every epoch the store holds was sent once, no more.
-        var stored = (await _server.Get($"/api/sweeps/{id}/curves")).Body!["trials"]!.AsArray().Sum(t => t!["epochs"]!.AsArray().Count);
-        Assert.True(seen.Count(e => e.Type == "epoch") <= stored);
+        // Every epoch the store holds is sent, and none twice: read on until what was sent is what the store holds (a hang- sweep's
+        // store stops growing once its running trials reported epoch 1), then compare as (trial, attempt, epoch).
+        static (int, int, int) Key(JsonNode e, int trial) => (trial, (int)e["attempt"]!, (int)e["epoch"]!);
+        var sent = seen.Where(e => e.Type == "epoch").Select(e => Key(e.Data, (int)e.Data["trial"]!)).ToList();
+        while (true)
+        {
+            var stored = (await _server.Get($"/api/sweeps/{id}/curves")).Body!["trials"]!.AsArray()
+                .SelectMany(t => t!["epochs"]!.AsArray().Select(e => Key(e!, (int)t["trial"]!))).ToHashSet();
+            if (stored.SetEquals(sent)) break;
+            Assert.Subset(stored, sent.ToHashSet());   // nothing sent that the store does not hold
+            var next = await Next(stream);
+            if (next.Type == "epoch") sent.Add(Key(next.Data, (int)next.Data["trial"]!));
+        }
+        Assert.Equal(sent.Count, sent.Distinct().Count());
 
         // Stopping the server ends the stream at once rather than waiting for the client.
         var clock = Stopwatch.StartNew();
@@ -86,6 +97,66 @@ public sealed class DashboardApiTests() : TestKit(TestSystems.SerializeMessages)
             Assert.Equal(HttpStatusCode.OK, (await open.GetAsync($"/assets/{asset}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await open.GetAsync("/assets/../RecCluster.Api.dll")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await open.GetAsync("/api/events")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_tokenless_loopback_server_answers_loopback_host_names_only_on_every_path()
+    {
+        // DNS rebinding: a page at http://evil.example:PORT/ whose name now resolves to 127.0.0.1 sends Host: evil.example:PORT.
+        await using var open = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), _server.Manager);
+        using var http = new HttpClient { BaseAddress = open.Address };
+        async Task<HttpResponseMessage> Get(string path, string host)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Host = host;
+            return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        }
+        int port = open.Address.Port;
+        foreach (var path in new[] { "/", "/assets/app.js", "/api/sweeps", "/api/events", "/api/cluster", "/healthz" })
+        {
+            foreach (var host in new[] { $"evil.example:{port}", "evil.example", $"127.0.0.2:{port}", $"localhost.evil.example:{port}" })
+            {
+                using var refused = await Get(path, host);
+                Assert.True(refused.StatusCode == HttpStatusCode.MisdirectedRequest, $"{path} with Host {host}: {refused.StatusCode}");
+                Assert.Contains("127.0.0.1, localhost or [::1]", await refused.Content.ReadAsStringAsync());
+            }
+            foreach (var host in new[] { $"127.0.0.1:{port}", $"localhost:{port}", "LOCALHOST:1", $"[::1]:{port}" })
+            {
+                using var answered = await Get(path, host);
+                Assert.True(answered.StatusCode == HttpStatusCode.OK, $"{path} with Host {host}: {answered.StatusCode}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_pages_forbid_sniffing_framing_and_foreign_script_and_event_streams_are_capped()
+    {
+        await using var open = await CoordinatorApi.StartAsync(new IPEndPoint(IPAddress.Loopback, 0), _server.Manager);
+        using var http = new HttpClient { BaseAddress = open.Address };
+        foreach (var path in new[] { "/", "/assets/app.js" })
+        {
+            using var page = await http.GetAsync(path);
+            Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+            var policy = page.Headers.GetValues("Content-Security-Policy").Single();
+            Assert.Contains("default-src 'self'", policy);
+            Assert.Contains("frame-ancestors 'none'", policy);
+            Assert.DoesNotContain("script-src", policy);   // scripts fall back to default-src 'self': no inline script
+        }
+        var streams = new List<HttpResponseMessage>();
+        try
+        {
+            for (int i = 0; i < CoordinatorApi.MaxEventClients; i++)
+            {
+                streams.Add(await http.GetAsync("/api/events", HttpCompletionOption.ResponseHeadersRead));
+                Assert.Equal(HttpStatusCode.OK, streams[^1].StatusCode);
+            }
+            using (var one = await http.GetAsync("/api/events", HttpCompletionOption.ResponseHeadersRead))
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, one.StatusCode);
+        }
+        finally
+        {
+            foreach (var stream in streams) stream.Dispose();
+        }
     }
 
     /// <summary>The next event of a Server-Sent Events stream (comments skipped), within 20 s.</summary>

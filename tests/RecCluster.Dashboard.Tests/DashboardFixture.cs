@@ -59,14 +59,17 @@ public sealed class DashboardFixture : IAsyncLifetime
         Cluster.Dispose();
     }
 
-    /// <summary>The repository's docs/screenshots folder (the tests run from tests/.../bin/...).</summary>
-    public static string Screenshots
+    /// <summary>The variable naming a folder the screenshots are also copied to (docs/screenshots to refresh the docs' ones).</summary>
+    public const string ScreenshotsVariable = "RECCLUSTER_SCREENSHOTS";
+
+    /// <summary>Where the screenshots are written: the test's output folder, never the working tree.</summary>
+    public static string Screenshots => Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    /// <summary>Copies a screenshot to the folder in <see cref="ScreenshotsVariable"/>, if set.</summary>
+    public static void Publish(string path)
     {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "RecCluster.sln"))) return Path.Combine(dir.FullName, "docs", "screenshots");
-            throw new DirectoryNotFoundException($"no RecCluster.sln above {AppContext.BaseDirectory}");
-        }
+        if (Environment.GetEnvironmentVariable(ScreenshotsVariable) is not { Length: > 0 } folder) return;
+        Directory.CreateDirectory(folder);
+        File.Copy(path, Path.Combine(folder, Path.GetFileName(path)), overwrite: true);
     }
 }

@@ -20,6 +20,7 @@ internal sealed class NodeProcess : IDisposable
     private readonly Queue<string> _stderrTail = new();
     private readonly List<string> _stderr = [];
     private bool _stdoutClosed;
+    private bool _stderrClosed;
 
     private NodeProcess(string name, Process process) => (_name, _process) = (name, process);
 
@@ -79,7 +80,8 @@ internal sealed class NodeProcess : IDisposable
             {
                 if (_stderr.FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal)) is { } line) return line;
                 var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero || _process.HasExited)
+                // Its stderr ended (not merely the process: lines written just before exiting may still be on their way).
+                if (left <= TimeSpan.Zero || _stderrClosed)
                     throw new TimeoutException($"{_name}: no log line with '{text}' within {Patience.TotalSeconds} s\n{Describe()}");
                 Monitor.Wait(_gate, left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
             }
@@ -139,7 +141,12 @@ internal sealed class NodeProcess : IDisposable
     {
         lock (_gate)
         {
-            if (line is null) return;
+            if (line is null)
+            {
+                _stderrClosed = true;
+                Monitor.PulseAll(_gate);
+                return;
+            }
             _stderr.Add(line);
             Monitor.PulseAll(_gate);
             _stderrTail.Enqueue(line);

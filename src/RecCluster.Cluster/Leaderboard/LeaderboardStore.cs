@@ -252,12 +252,10 @@ public sealed class LeaderboardStore : IDisposable
         {
             var trials = Trials(s.Id);
             int Count(string status) => trials.Count(t => t.Status == status);
-            var state = s.State switch
-            {
-                "finished" => SweepState.Finished,
-                "cancelled" => SweepState.Cancelled,
-                _ => trials.Count > 0 ? SweepState.Running : SweepState.Queued,
-            };
+            // The store records only the end (finished, cancelled); before it a sweep runs once it has a trial.
+            var state = Enum.TryParse<SweepState>(s.State, ignoreCase: true, out var stored)
+                && stored is SweepState.Finished or SweepState.Cancelled ? stored
+                : trials.Count > 0 ? SweepState.Running : SweepState.Queued;
             return new SweepStatus(new SweepSummary(s.Id, trials.Count, Count(TrialStatus.Completed), Count(TrialStatus.Pruned),
                 Count(TrialStatus.Failed), Count(TrialStatus.Interrupted), TotalEpochs(s.Id)), state);
         })];

@@ -6,7 +6,7 @@
 const TOKEN_KEY = 'reccluster-token';
 const state = { page: null, charts: [], stream: null };
 // For scripts and tests: how many events arrived, and the last one.
-window.dashboard = { events: 0, types: {}, last: null, loads: 0 };
+window.dashboard = { events: 0, types: {}, last: null, loads: 0, routing: false };
 
 // ---------- token: a #token=... fragment is moved into sessionStorage and removed from the address bar ----------
 function takeTokenFromUrl() {
@@ -23,9 +23,17 @@ class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
+// Every route() starts a new generation; an answer that arrives after a newer route() began belongs to a page no longer shown
+// (an older load finishing last would show stale data), so api() drops it by throwing Superseded.
+let generation = 0;
+
+class Superseded extends Error {}
+
 async function api(path) {
+  const mine = generation;
   const response = await fetch(path, { headers: headers(), cache: 'no-store' });
   const body = await response.text();
+  if (mine !== generation) throw new Superseded(path);
   if (!response.ok) {
     let message = body;
     try { message = JSON.parse(body).error || body; } catch { /* not JSON */ }
@@ -41,6 +49,7 @@ function notice(text) {
 }
 
 function failed(error) {
+  if (error instanceof Superseded) return;   // a newer load shows the page
   if (error.status === 401 || error.status === 403) {
     notice('The API needs a token: enter it above (it is kept in this tab only), or open the page with #token=... in its address.');
     document.getElementById('page').replaceChildren();
@@ -157,7 +166,8 @@ const pages = {
   // One trial: epochs, attempts, node, params, test metrics.
   async trial(id, n) {
     const base = `/api/sweeps/${enc(id)}`;
-    const [trials, board, curves] = await Promise.all([api(`${base}/trials`), api(`${base}/leaderboard?top=100000`), api(`${base}/curves`)]);
+    const [trials, board, curves] = await Promise.all([api(`${base}/trials`), api(`${base}/leaderboard?top=100000`),
+      api(`${base}/curves`)]);
     const trial = trials.trials.find((t) => t.index === Number(n));
     if (!trial) throw new ApiError(404, `no trial ${n} in sweep ${id}`);
     const result = board.rows.find((r) => r.trial.index === trial.index);
@@ -169,7 +179,8 @@ const pages = {
       names.map((m) => el('td', { class: 'num' }, fmt(e.valid[m]))), el('td', {}, e.node || '–')));
     epochs.forEach(addEpoch);
     const metricTable = (title, values) => el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, title), el('th', {}, 'value'))),
-      el('tbody', {}, Object.keys(values || {}).sort().map((k) => el('tr', {}, el('td', {}, k), el('td', { class: 'num' }, fmt(values[k]))))));
+      el('tbody', {}, Object.keys(values || {}).sort().map((k) =>
+        el('tr', {}, el('td', {}, k), el('td', { class: 'num' }, fmt(values[k]))))));
     render(el('h1', {}, [link(`#/sweep/${enc(id)}`, id), ` · trial ${trial.index}`]),
       el('div', { class: 'cards' }, card('status', trial.status), card('model', trial.model), card('attempts', trial.attempts),
         card('node', trial.node || '–'), card('best epoch', trial.best_epoch ?? '–'), card('epochs', trial.epochs_run ?? epochs.length),
@@ -182,7 +193,8 @@ const pages = {
         : el('p', { class: 'muted' }, 'Not finished yet.'),
       el('h2', {}, 'Learning curve'), el('div', { class: 'charts' }, el('div', { class: 'chart', id: 'trial-curve' })),
       el('h2', {}, 'Epochs (every attempt)'),
-      el('table', { id: 'epochs' }, el('thead', {}, el('tr', {}, ['attempt', 'epoch', 'loss', ...names, 'node'].map((h) => el('th', {}, h)))),
+      el('table', { id: 'epochs' },
+        el('thead', {}, el('tr', {}, ['attempt', 'epoch', 'loss', ...names, 'node'].map((h) => el('th', {}, h)))),
         epochBody));
     const c = chart(document.getElementById('trial-curve'), trialCurveOption(curves.metric, epochs));
     return {
@@ -208,13 +220,15 @@ const pages = {
       el('h2', {}, 'Workers'),
       c.workers.length === 0 ? el('p', { class: 'muted' }, 'No worker.') : el('table', { id: 'workers' },
         el('thead', {}, el('tr', {}, ['node', 'worker', 'roles', 'slots', 'busy', 'free', 'GPUs'].map((h) => el('th', {}, h)))),
-        el('tbody', {}, c.workers.map((w) => el('tr', {}, el('td', {}, w.node), el('td', {}, w.worker), el('td', {}, w.roles.join(', ') || '–'),
+        el('tbody', {}, c.workers.map((w) => el('tr', {}, el('td', {}, w.node), el('td', {}, w.worker),
+          el('td', {}, w.roles.join(', ') || '–'),
           el('td', { class: 'num' }, w.total), el('td', { class: 'num' }, w.busy), el('td', { class: 'num' }, w.free),
           el('td', { class: 'num' }, w.gpus || 0))))),
       el('h2', {}, 'Members'),
       c.members.length === 0 ? el('p', { class: 'muted' }, 'None: not a cluster.') : el('table', { id: 'members' },
         el('thead', {}, el('tr', {}, ['address', 'roles', 'status'].map((h) => el('th', {}, h)))),
-        el('tbody', {}, c.members.map((m) => el('tr', {}, el('td', {}, m.address), el('td', {}, m.roles.join(', ')), el('td', {}, m.status))))));
+        el('tbody', {}, c.members.map((m) => el('tr', {}, el('td', {}, m.address), el('td', {}, m.roles.join(', ')),
+          el('td', {}, m.status))))));
     return {};
   },
 };
@@ -233,7 +247,8 @@ function trialCurveOption(metric, epochs) {
     yAxis: [{ type: 'value', name: `valid ${metric}`, scale: true }, { type: 'value', name: 'loss', scale: true }],
     series: [
       { name: `valid ${metric}`, type: 'line', data: curvePoints(epochs, (e) => e.valid[metric]), showSymbol: true },
-      { name: 'loss', type: 'line', yAxisIndex: 1, data: curvePoints(epochs, (e) => e.loss), showSymbol: false, lineStyle: { type: 'dashed' } },
+      { name: 'loss', type: 'line', yAxisIndex: 1, data: curvePoints(epochs, (e) => e.loss), showSymbol: false,
+        lineStyle: { type: 'dashed' } },
     ],
   };
 }
@@ -303,7 +318,8 @@ class SweepPage {
     const models = [...new Set([...this.trials.values()].map((t) => t.model))].sort();
     const select = (name, values) => el('label', {}, `${name} `, el('select', { id: `filter-${name}`,
       onchange: (ev) => { this.filter[name] = ev.target.value; this.drawTable(); } },
-    el('option', { value: '' }, 'all'), values.map((v) => el('option', v === this.filter[name] ? { value: v, selected: '' } : { value: v }, v))));
+    el('option', { value: '' }, 'all'),
+    values.map((v) => el('option', v === this.filter[name] ? { value: v, selected: '' } : { value: v }, v))));
     this.filters.replaceChildren(select('status', ['pending', 'running', 'completed', 'pruned', 'failed', 'interrupted']),
       select('model', models));
   }
@@ -370,11 +386,13 @@ class SweepPage {
       const pruned = t?.status === 'pruned';
       if (pruned && data.length) {
         const [x, y] = data[data.length - 1];
-        data[data.length - 1] = { value: [x, y], symbol: 'path://M0,0L10,10M10,0L0,10', symbolSize: 12, itemStyle: { color: '#c53030', borderColor: '#c53030', borderWidth: 2.5 } };
+        data[data.length - 1] = { value: [x, y], symbol: 'path://M0,0L10,10M10,0L0,10', symbolSize: 12,
+          itemStyle: { color: '#c53030', borderColor: '#c53030', borderWidth: 2.5 } };
       }
       return {
         name: `trial ${index}`, type: 'line', data, showSymbol: data.length < 60, symbolSize: 4, z: index === best ? 10 : 2,
-        lineStyle: { width: index === best ? 4 : 1.5, type: pruned ? 'dashed' : 'solid', opacity: index === best || best === undefined ? 1 : 0.7 },
+        lineStyle: { width: index === best ? 4 : 1.5, type: pruned ? 'dashed' : 'solid',
+          opacity: index === best || best === undefined ? 1 : 0.7 },
         emphasis: { focus: 'series' }, tooltip: { valueFormatter: (v) => fmt(v) },
         markPoint: pruned && data.length ? { symbol: 'pin', symbolSize: 1, label: { show: true, formatter: 'pruned', color: '#c53030',
           position: 'top' }, data: [{ coord: data[data.length - 1].value }] } : undefined,
@@ -454,7 +472,8 @@ class SweepPage {
       visualMap: { type: 'continuous', dimension: params.length, min: Math.min(...values), max: Math.max(...values), right: 0, top: 40,
         calculable: true, precision: 3, inRange: { color: ['#c6d4ef', '#2f6fde', '#102a66'] }, text: ['high', 'low'] },
       series: [{ type: 'parallel', lineStyle: { width: 2, opacity: 0.8 },
-        data: rows.map((r) => [...params.map((p) => (typeof r.trial.params[p] === 'number' ? r.trial.params[p] : paramText(r.trial.params[p]))),
+        data: rows.map((r) => [...params.map((p) =>
+          (typeof r.trial.params[p] === 'number' ? r.trial.params[p] : paramText(r.trial.params[p]))),
           r.valid[this.metric]]) }],
     });
   }
@@ -487,18 +506,25 @@ class SweepPage {
 
 // ---------- routing: #/, #/sweep/ID, #/trial/ID/N, #/cluster ----------
 async function route() {
+  const mine = ++generation;
+  window.dashboard.routing = true;
   takeTokenFromUrl();
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter((p) => p).map(decodeURIComponent);
   const [name, ...args] = parts.length ? parts : ['sweeps'];
   const page = pages[name] ? name : 'sweeps';
   notice('');
   try {
-    state.page = await pages[page](...args);
+    const shown = await pages[page](...args);
+    if (mine !== generation) return;
+    state.page = shown;
     window.dashboard.loads++;
     document.body.dataset.page = page;
   } catch (e) {
+    if (e instanceof Superseded) return;
     state.page = {};
     failed(e);
+  } finally {
+    if (mine === generation) window.dashboard.routing = false;
   }
 }
 
