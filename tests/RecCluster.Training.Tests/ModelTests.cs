@@ -79,7 +79,7 @@ public class ModelTests
     private static readonly HashSet<string> Shared =
     [
         "sample_seed", "sample_ratio", "eval_batch_size", "device", "n_epochs", "batch_size", "learning_rate", "optimizer", "weight_decay",
-        "adam_beta1", "adam_beta2", "length_bucket_window", "eval_step", "early_stopping_step",
+        "adam_beta1", "adam_beta2", "length_bucket_window", "micro_batch_size", "eval_step", "early_stopping_step",
     ];
 
     /// <summary>SASRec's side information, read by the same SasRec constructor for gSASRec; TrainerTests covers it.</summary>
