@@ -177,9 +177,12 @@ public sealed class DeployTests
         // The name the coordinator advertises, as Kubernetes expands it in pod 0 of the StatefulSet.
         Assert.Equal(Expand(env["RECCLUSTER_HOST"]), seed.Host);
 
-        // Every secret file a node reads is mounted from a secret.
+        // Every secret file a node reads is mounted from a secret; no container can gain privileges or keeps capabilities.
         foreach (var c in new[] { container, worker })
         {
+            var security = c.Map("securityContext");
+            Assert.Equal(("false", "ALL"), (security.Get("allowPrivilegeEscalation").Text(),
+                security.Map("capabilities").Get("drop").Texts().Single()));
             var mounts = c.Get("volumeMounts").Items().Select(m => m.Get("mountPath").Text()).ToList();
             foreach (var path in Env(c.Get("env")).Values.Where(v => v.StartsWith("/run/secrets/")))
                 Assert.Contains(Path.GetDirectoryName(path)!, mounts);
