@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.IO.Compression;
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -22,8 +23,14 @@ public static class DashboardAssets
         [".txt"] = "text/plain; charset=utf-8",
     }.ToFrozenDictionary();
 
-    /// <summary>Every built-in file by its path under wwwroot/ (index.html, assets/app.js, ...), with its bytes and type.</summary>
-    public static readonly FrozenDictionary<string, (byte[] Bytes, string ContentType)> Files = Load();
+    /// <summary>A file kept gzipped in the source tree (the vendored library: 1.1 MB plain, a third of that gzipped).</summary>
+    private const string Gzipped = ".gz";
+
+    /// <summary>
+    /// Every built-in file by the path it is served at (index.html, assets/app.js, ...), with its bytes, type and whether the
+    /// bytes are gzipped (a file built in as NAME.gz is served at NAME).
+    /// </summary>
+    public static readonly FrozenDictionary<string, (byte[] Bytes, string ContentType, bool Gzip)> Files = Load();
 
     /// <summary>
     /// The pages' Content-Security-Policy: scripts and everything else from this server only (no inline script), never framed.
@@ -42,20 +49,34 @@ public static class DashboardAssets
             http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
             await next(http);
         });
-        app.MapGet("/", () => Serve("index.html"));
-        app.MapGet("/assets/{**name}", (string name) => Serve("assets/" + name));
+        app.MapGet("/", (HttpContext http) => Serve("index.html", http));
+        app.MapGet("/assets/{**name}", (string name, HttpContext http) => Serve("assets/" + name, http));
     }
 
-    private static IResult Serve(string path) => Files.TryGetValue(path, out var file)
-        ? Results.Bytes(file.Bytes, file.ContentType)
-        : Results.NotFound();
+    private static IResult Serve(string path, HttpContext http)
+    {
+        if (!Files.TryGetValue(path, out var file)) return Results.NotFound();
+        if (!file.Gzip) return Results.Bytes(file.Bytes, file.ContentType);
+        http.Response.Headers.Vary = "Accept-Encoding";
+        if (http.Request.Headers.AcceptEncoding.Any(e => e?.Contains("gzip", StringComparison.OrdinalIgnoreCase) == true))
+        {
+            http.Response.Headers.ContentEncoding = "gzip";
+            return Results.Bytes(file.Bytes, file.ContentType);
+        }
+        // Every browser takes gzip; a plain client gets the file unpacked as it is sent.
+        return Results.Stream(new GZipStream(new MemoryStream(file.Bytes), CompressionMode.Decompress), file.ContentType);
+    }
 
-    private static FrozenDictionary<string, (byte[], string)> Load()
+    private static FrozenDictionary<string, (byte[], string, bool)> Load()
     {
         var assembly = typeof(DashboardAssets).Assembly;
         return assembly.GetManifestResourceNames().Where(n => n.StartsWith(Prefix, StringComparison.Ordinal)).ToFrozenDictionary(
-            n => n[Prefix.Length..],
-            n => (Read(assembly, n), ContentTypes.GetValueOrDefault(Path.GetExtension(n), "application/octet-stream")));
+            n => Served(n),
+            n => (Read(assembly, n), ContentTypes.GetValueOrDefault(Path.GetExtension(Served(n)), "application/octet-stream"),
+                n.EndsWith(Gzipped, StringComparison.Ordinal)));
+
+        static string Served(string resource) => resource[Prefix.Length..(resource.EndsWith(Gzipped, StringComparison.Ordinal)
+            ? ^Gzipped.Length : ^0)];
     }
 
     private static byte[] Read(Assembly assembly, string name)

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
@@ -96,6 +97,15 @@ public sealed class DashboardApiTests() : TestKit(TestSystems.SerializeMessages)
         foreach (var asset in new[] { "app.js", "app.css", "vendor/echarts.min.js", "vendor/echarts-LICENSE.txt" })
             Assert.Equal(HttpStatusCode.OK, (await open.GetAsync($"/assets/{asset}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await open.GetAsync("/assets/../RecCluster.Api.dll")).StatusCode);
+        // The library is built in gzipped: a client that takes gzip gets it so, any other client gets the script unpacked.
+        string plain = await open.GetStringAsync("/assets/vendor/echarts.min.js");
+        Assert.Contains("Licensed to the Apache Software Foundation", plain[..200]);
+        using var ask = new HttpRequestMessage(HttpMethod.Get, "/assets/vendor/echarts.min.js");
+        ask.Headers.AcceptEncoding.ParseAdd("gzip");
+        using var packed = await open.SendAsync(ask);
+        Assert.Equal(("gzip", "text/javascript"), (packed.Content.Headers.ContentEncoding.Single(), packed.Content.Headers.ContentType!.MediaType));
+        using var unpacked = new StreamReader(new GZipStream(await packed.Content.ReadAsStreamAsync(), CompressionMode.Decompress));
+        Assert.Equal(plain, await unpacked.ReadToEndAsync());
         Assert.Equal(HttpStatusCode.Unauthorized, (await open.GetAsync("/api/events")).StatusCode);
     }
 
