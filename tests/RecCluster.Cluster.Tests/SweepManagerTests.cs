@@ -26,7 +26,7 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
         });
 
     /// <summary>A manager with the leaderboard and the given sweeps submitted before the worker's slots register.</summary>
-    private (IActorRef Manager, IActorRef Leaderboard, string[] Ids) Start(int slots, ITrialLauncher launcher, IActorRef? subscriber,
+    private (IActorRef Manager, IActorRef Leaderboard, IActorRef Worker, string[] Ids) Start(int slots, ITrialLauncher launcher, IActorRef? subscriber,
         params string[] yamls)
     {
         var leaderboard = Sys.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(_files.State)));
@@ -37,8 +37,8 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
             manager.Tell(new SubmitSweep(_files.Load(yaml, $"sweep{i}.yaml").Source));
             return ExpectMsg<SweepAccepted>().SweepId;
         }).ToArray();
-        Sys.ActorOf(WorkerAgent.Props(manager, WorkerAgent.PlanSlots(slots, 0, 0), launcher, TimeSpan.FromSeconds(30)));
-        return (manager, leaderboard, ids);
+        var worker = Sys.ActorOf(WorkerAgent.Props(manager, WorkerAgent.PlanSlots(slots, 0, 0), launcher, TimeSpan.FromSeconds(30)));
+        return (manager, leaderboard, worker, ids);
     }
 
     private SweepFinished AwaitEnd(IActorRef manager, string id)
@@ -52,7 +52,7 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
     [Fact]
     public void Two_sweeps_submitted_together_share_the_slots_and_both_finish()
     {
-        var (manager, _, ids) = Start(2, Launcher(), null, Named("a"), Named("b"));
+        var (manager, _, _, ids) = Start(2, Launcher(), null, Named("a"), Named("b"));
         foreach (var end in ids.Select(id => AwaitEnd(manager, id)))
             Assert.Equal((SweepState.Finished, 9), (end.State, end.Summary.Completed));
 
@@ -69,7 +69,7 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
         var updates = CreateTestProbe();
         // Sweep a's trials never end by themselves; it holds at most one slot, so sweep b always has the other.
         var launcher = Launcher(hang: id => id.SweepId.StartsWith("a-"));
-        var (manager, leaderboard, ids) = Start(2, launcher, updates.Ref, Named("a", "max_concurrent_trials: 1"), Named("b"));
+        var (manager, leaderboard, _, ids) = Start(2, launcher, updates.Ref, Named("a", "max_concurrent_trials: 1"), Named("b"));
         var (a, b) = (ids[0], ids[1]);
         updates.FishForMessage<TrialUpdated>(u => u.SweepId == a && u.Epoch == 1, Patience);
         updates.FishForMessage<TrialUpdated>(u => u.SweepId == b && u.Status == TrialStatus.Running, Patience);
@@ -94,10 +94,36 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
     }
 
     [Fact]
+    public void A_result_reported_before_its_worker_was_lost_stands_and_the_trial_does_not_run_again()
+    {
+        var updates = CreateTestProbe();
+        // Trial 0's first attempt reports its result, then its process stays, as on a node that froze before the exit.
+        var lingering = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2), run =>
+        {
+            _started.Enqueue(run.Id);
+            return new SimulatedTrial("ndcg@10", e => 0.1 * e, 3, LingerAfterResult: run.Id is { Index: 0, Attempt: 1 });
+        });
+        var (manager, leaderboard, worker, ids) = Start(1, lingering, updates.Ref, Named("lost"));
+        updates.FishForMessage<TrialUpdated>(u => u is { Index: 0, Status: TrialStatus.Completed }, Patience);
+
+        Watch(worker);
+        Sys.Stop(worker);
+        ExpectTerminated(worker);
+        Sys.ActorOf(WorkerAgent.Props(manager, WorkerAgent.PlanSlots(1, 0, 0), Launcher(), TimeSpan.FromSeconds(30)));
+
+        var end = AwaitEnd(manager, ids[0]);
+        Assert.Equal((SweepState.Finished, 9, 0), (end.State, end.Summary.Completed, end.Summary.Failed));
+        Assert.Equal([1], _started.Where(id => id.Index == 0).Select(id => id.Attempt));
+        leaderboard.Tell(new QueryTrials(ids[0]));
+        var trial = ExpectMsg<StoredTrials>().Trials.Single(t => t.Index == 0);
+        Assert.Equal((TrialStatus.Completed, 1, 3), (trial.Status, trial.Attempts, trial.EpochsRun));
+    }
+
+    [Fact]
     public void A_sweep_submitted_while_every_slot_is_busy_stays_queued_until_a_slot_frees()
     {
         var updates = CreateTestProbe();
-        var (manager, _, ids) = Start(1, Launcher(hang: id => id.SweepId.StartsWith("a-")), updates.Ref, Named("a"));
+        var (manager, _, _, ids) = Start(1, Launcher(hang: id => id.SweepId.StartsWith("a-")), updates.Ref, Named("a"));
         updates.FishForMessage<TrialUpdated>(u => u.Epoch == 1, Patience);
         manager.Tell(new SubmitSweep(_files.Load(Named("b"), "b.yaml").Source));
         var b = ExpectMsg<SweepAccepted>().SweepId;
@@ -115,7 +141,7 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
     [Fact]
     public void A_sweep_submitted_again_after_it_ended_runs_nothing_twice()
     {
-        var (manager, _, ids) = Start(2, Launcher(), null, Named("a"));
+        var (manager, _, _, ids) = Start(2, Launcher(), null, Named("a"));
         Assert.Equal(SweepState.Finished, AwaitEnd(manager, ids[0]).State);
         for (int again = 0; again < 2; again++)
         {
@@ -130,7 +156,7 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
     [Fact]
     public void Unknown_sweeps_and_invalid_texts_are_answered()
     {
-        var (manager, _, _) = Start(1, Launcher(), null);
+        var (manager, _, _, _) = Start(1, Launcher(), null);
         manager.Tell(new GetSweepStatus("nope"));
         Assert.Equal("nope", ExpectMsg<UnknownSweep>().SweepId);
         manager.Tell(new CancelSweep("nope"));
@@ -144,7 +170,7 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
     [Fact]
     public void The_manager_answers_leaderboard_queries_and_reports_its_workers_slots()
     {
-        var (manager, leaderboard, ids) = Start(2, Launcher(hang: _ => true), null, Named("a", "max_concurrent_trials: 1"));
+        var (manager, leaderboard, _, ids) = Start(2, Launcher(hang: _ => true), null, Named("a", "max_concurrent_trials: 1"));
         AwaitAssert(() =>
         {
             manager.Tell(new GetClusterState());

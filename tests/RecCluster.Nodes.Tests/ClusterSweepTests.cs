@@ -98,7 +98,10 @@ public sealed class ClusterSweepTests : IDisposable
         _cluster.StartCoordinator();
         var (frozen, frozenAddress) = _cluster.StartWorker("worker-1");
         _cluster.StartWorker("worker-2");
-        var id = _cluster.Submit(SweepCluster.TinySweep("frozen-worker"));
+        // Long trials without early stopping: the one frozen after its second epoch is far from its result. (One that
+        // reported its result before its node froze is done, and does not run again.)
+        var grid = "hidden_size: [8, 16]\n    learning_rate: [0.003, 0.01]\n    early_stopping_step: 0";
+        var id = _cluster.Submit(SweepCluster.TinySweep("frozen-worker", epochs: 24, grid: grid));
 
         var (trial, _) = _cluster.WaitUntil("two epochs of a trial on worker-1", () => RunningOn(id, frozenAddress, epochs: 2));
         frozen.Freeze();

@@ -57,8 +57,12 @@ public sealed record SlotGranted(IActorRef Worker, Slot Slot, string Node = "") 
 /// </summary>
 public sealed record AdoptAttempt(IActorRef Worker, string Node, HeldAttempt Attempt) : IProtocolMessage;
 
-/// <summary>Manager → coordinators: the worker's node left the cluster or was downed; its attempts are gone.</summary>
-public sealed record WorkerLost(IActorRef Worker, string Node) : IProtocolMessage;
+/// <summary>
+/// Manager → coordinators: the worker's node left the cluster or was downed; its attempts are gone. It never leaves the
+/// manager's node (coordinators are the manager's children), so it is exempt from serialize-messages checks: the worker it
+/// names is dead by then, and a dead actor's ref read back from bytes no longer equals the ref the attempts hold.
+/// </summary>
+public sealed record WorkerLost(IActorRef Worker, string Node) : IProtocolMessage, INoSerializationVerificationNeeded;
 
 /// <summary>Coordinator → manager: the slot is free again (its trial exited, or the grant could not be used).</summary>
 public sealed record SlotReleased(IActorRef Worker, Slot Slot) : IProtocolMessage;

@@ -335,7 +335,14 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
         Dispatch();
     }
 
-    private void AttemptFailed(Running run, string failure) => AttemptFailed(run.Trial, run.Attempt, run.Error, failure);
+    /// <summary>
+    /// An attempt's process or node ended without a clean exit. A result it reported before stands (the trial is done and
+    /// counted); without one, the attempt failed.
+    /// </summary>
+    private void AttemptFailed(Running run, string failure)
+    {
+        if (!run.Finished) AttemptFailed(run.Trial, run.Attempt, run.Error, failure);
+    }
 
     /// <summary>An attempt ended without a result: the trial runs again (within max_failures), or failed, or was interrupted.</summary>
     private void AttemptFailed(TrialSuggestion trial, int attempt, string? error, string failure)

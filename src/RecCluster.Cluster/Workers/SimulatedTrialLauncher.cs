@@ -7,7 +7,9 @@ namespace RecCluster.Cluster.Workers;
 /// <summary>How a simulated trial behaves: its validation objective per epoch and how it ends.</summary>
 /// <param name="FailAtEpoch">The process "crashes" (exit code 1) when this epoch would start.</param>
 /// <param name="HangAtEpoch">The trial goes silent from this epoch on, until it is killed.</param>
-public sealed record SimulatedTrial(string Metric, Func<int, double> Score, int Epochs, int EvalStep = 1, int? FailAtEpoch = null, int? HangAtEpoch = null);
+/// <param name="LingerAfterResult">The process stays after reporting its result, until it is killed.</param>
+public sealed record SimulatedTrial(string Metric, Func<int, double> Score, int Epochs, int EvalStep = 1, int? FailAtEpoch = null,
+    int? HangAtEpoch = null, bool LingerAfterResult = false);
 
 /// <summary>
 /// Runs trials as simulations on the actor system's scheduler instead of processes, for coordinator tests
@@ -66,7 +68,7 @@ public sealed class SimulatedTrialLauncher(IScheduler? scheduler, TimeSpan epoch
                 {
                     var final = new Dictionary<string, double> { [spec.Metric] = _best };
                     onEvent(new TrialFinished(_stopRequested ? "stopped" : "completed", "simulated", _bestEpoch, _epoch, final, final, 0));
-                    Exit(0, "");
+                    if (!spec.LingerAfterResult) Exit(0, "");
                     return;
                 }
             }
