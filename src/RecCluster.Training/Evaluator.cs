@@ -16,7 +16,10 @@ namespace RecCluster.Training;
 /// </summary>
 public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int maxLength, int batchSize, Device device, int seed)
 {
-    /// <summary>Score comparisons held at once when ranking many targets a user (a few hundred MB of booleans at most).</summary>
+    /// <summary>
+    /// Score comparisons made at once when ranking many targets a user: targets are ranked in chunks of about this many
+    /// (user, target, item) comparisons (2²⁵, two boolean tensors of 32 MB), at least one target a chunk.
+    /// </summary>
     private const long MaxComparisons = 1L << 25;
 
     public IReadOnlyDictionary<string, double> Evaluate(SequentialRecommender model, Split split)
@@ -68,8 +71,8 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
         }
     }
 
-    private Tensor FullRanks(SequentialRecommender model, Tensor inputs, Tensor lengths, Tensor userIds, ReadOnlySpan<int> users, Split split,
-        TargetRows targets)
+    private Tensor FullRanks(SequentialRecommender model, Tensor inputs, Tensor lengths, Tensor userIds, ReadOnlySpan<int> users,
+        Split split, TargetRows targets)
     {
         var scores = model.FullScores(inputs, lengths, userIds).to_type(ScalarType.Float32).clone();
         long width = scores.shape[1];
@@ -103,7 +106,8 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
                 if (k < targets.Counts[row]) seen.Add((int)item);
             }
             if (data.ItemCount - seen.Count < n)
-                throw new InvalidOperationException($"sampled evaluation needs {n} unseen items per user, but a user has only {data.ItemCount - seen.Count}");
+                throw new InvalidOperationException(
+                    $"sampled evaluation needs {n} unseen items per user, but a user has only {data.ItemCount - seen.Count}");
             for (int k = targets.Width; k < width; k++)
             {
                 int item;
@@ -111,25 +115,34 @@ public sealed class Evaluator(SequenceDataset data, EvaluationConfig config, int
                 candidates[row * width + k] = item;
             }
         }
-        var scores = model.CandidateScores(inputs, lengths, tensor(candidates, [users.Length, width]).to(device), userIds).to_type(ScalarType.Float32);
+        var candidateItems = tensor(candidates, [users.Length, width]).to(device);
+        var scores = model.CandidateScores(inputs, lengths, candidateItems, userIds).to_type(ScalarType.Float32);
         var padding = cat([targets.Padding(device), zeros(users.Length, n, ScalarType.Bool, device)], 1);
         scores = scores.masked_fill(padding, Held.Of(double.NegativeInfinity));
         return RanksOf(scores, scores.narrow(1, 0, targets.Width));
     }
 
-    /// <summary>For each target score, the scores above it plus half its other ties: [users, targets].</summary>
+    /// <summary>
+    /// For each target score, the scores above it (other targets included) plus half its ties with items that are not
+    /// targets: [users, targets]. Targets tied with each other get consecutive positions (<see cref="RankingMetrics.ListPositions"/>).
+    /// </summary>
     private static Tensor RanksOf(Tensor scores, Tensor targetScores)
     {
         long users = scores.shape[0], width = scores.shape[1], targets = targetScores.shape[1];
+        // Padding slots score −inf, equal to no real target.
+        var tiedTargets = targetScores.unsqueeze(2).eq(targetScores.unsqueeze(1)).sum(2);
         long chunk = Math.Max(1, MaxComparisons / Math.Max(1, users * width));
         var parts = new List<Tensor>();
         for (long start = 0; start < targets; start += chunk)
         {
-            var target = targetScores.narrow(1, start, Math.Min(chunk, targets - start)).unsqueeze(2);
+            // Each chunk's comparisons are freed before the next: only its [users, chunk] ranks stay.
+            using var chunkScope = NewDisposeScope();
+            long count = Math.Min(chunk, targets - start);
+            var target = targetScores.narrow(1, start, count).unsqueeze(2);
             var row = scores.unsqueeze(1);
             var above = row.gt(target).sum(2);
-            var ties = row.eq(target).sum(2).sub(Held.One);
-            parts.Add(above.Plus(ties.div(Held.Of(2L), rounding_mode: RoundingMode.floor)));
+            var otherTies = row.eq(target).sum(2).sub(tiedTargets.narrow(1, start, count));
+            parts.Add(above.Plus(otherTies.div(Held.Of(2L), rounding_mode: RoundingMode.floor)).MoveToOuterDisposeScope());
         }
         return parts.Count == 1 ? parts[0] : cat(parts, 1);
     }

@@ -72,7 +72,8 @@ public static class TrialRunner
         int maxLength = recommender.MaxSequenceLength;
         var evaluator = new Evaluator(data, config.Evaluation, maxLength, (int)p.GetInt("eval_batch_size"), device, seed);
 
-        var checkpoint = TrialCheckpoint.For(options, TrialCheckpoint.Fingerprint(model, summary, data.Split, config.Evaluation, config.Objective));
+        var fingerprint = TrialCheckpoint.Fingerprint(model, summary, data.Split, config.Evaluation, config.Objective);
+        var checkpoint = TrialCheckpoint.For(options, fingerprint);
         int bestEpoch = 0, epochsRun = 0;
         int? resumedFrom = null;
         string status = "completed";
@@ -205,7 +206,8 @@ public static class TrialRunner
             return (generator.Dataset.WithSplit(config.Split), "synthetic", generator);
         }
         var (rows, format) = InteractionReader.Read(config.Path!, config.Format);
-        var data = SequenceDataset.FromInteractions(config.Path!, rows, config.MinUserInteractions, config.MinItemInteractions, config.Split);
+        var data = SequenceDataset.FromInteractions(config.Path!, rows, config.MinUserInteractions, config.MinItemInteractions,
+            config.Split);
         return (data, format.ToString().ToLowerInvariant(), null);
     }
 

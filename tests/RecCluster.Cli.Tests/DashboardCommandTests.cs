@@ -7,11 +7,13 @@ namespace RecCluster.Cli.Tests;
 /// <summary><c>sweep --dashboard</c> and <c>dashboard --state</c> as processes, as a user runs them.</summary>
 public sealed class DashboardCommandTests : IDisposable
 {
-    // Two trials of a few seconds each, one after the other (one slot): long enough to ask the dashboard while they run.
+    // Two trials of several seconds each, one after the other (one slot), every epoch run: long enough to ask the dashboard
+    // while they run, with a known count of epochs.
     private const string Sweep = """
         {name: live, data: {synthetic: {users: 300, items: 40, clusters: 3, min_length: 6, max_length: 14, seed: 3}},
          evaluation: {cutoffs: [10], metrics: [ndcg]}, objective: {metric: ndcg@10, mode: max}, search: {algorithm: grid},
-         models: {sasrec: {hidden_size: [8, 16], inner_size: 16, max_seq_length: 14, batch_size: 64, n_epochs: 8, device: cpu}},
+         models: {sasrec: {hidden_size: [8, 16], inner_size: 16, max_seq_length: 14, batch_size: 64, n_epochs: 40,
+           early_stopping_step: 0, device: cpu}},
          scheduler: fifo, resources: {cpus_per_trial: 1}}
         """;
 
@@ -76,7 +78,7 @@ public sealed class DashboardCommandTests : IDisposable
         using var dashboard = NodeProcess.Cli("dashboard", ["dashboard", "--state", state, "--port", "0"]);
         var url = Url(dashboard);
         var only = Assert.Single((await Get(url, "/api/sweeps"))["sweeps"]!.AsArray())!;
-        Assert.Equal(("finished", 2, 2, 16L), ((string)only["state"]!, (int)only["trials"]!, (int)only["completed"]!,
+        Assert.Equal(("finished", 2, 2, 80L), ((string)only["state"]!, (int)only["trials"]!, (int)only["completed"]!,
             (long)only["total_epochs"]!));
         Assert.Equal("store", (string)(await Get(url, "/api/cluster"))["mode"]!);
         dashboard.Terminate();

@@ -56,6 +56,7 @@ public sealed class ImportCommandTests : IDisposable
     [Theory]
     [InlineData("warprec-models.yaml", "caser, gru4rec, sasrec; grid search, 3 trial(s)")]
     [InlineData("warprec-experiment.yml", "sasrec, pop; tpe search, 2 trial(s); asha scheduler; objective ndcg@10")]
+    [InlineData("warprec-holdout.yml", "sasrec, pop; grid search, 2 trial(s); fifo scheduler; objective ndcg@10")]
     [InlineData("shaped-policy.yaml", "sasrec, bert4rec; grid search, 2 trial(s)")]
     public void The_saved_WarpRec_and_Shaped_experiments_validate_with_their_data(string name, string summary)
     {

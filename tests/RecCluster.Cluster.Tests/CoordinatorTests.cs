@@ -75,6 +75,33 @@ public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages),
     }
 
     [Fact]
+    public async Task A_trial_that_reports_its_result_but_does_not_exit_is_killed_and_its_result_stands()
+    {
+        var config = _files.Load(SweepFiles.Grid(2));
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(2),
+            r => Plan(r, 2) with { LingerAfterResult = r.Id.Index == 3 });
+        var (summary, trials, _) = await Run(config, launcher, slots: 2, heartbeat: TimeSpan.FromSeconds(1));
+        Assert.Equal((9, 0), (summary.Completed, summary.Failed));
+        Assert.Equal((TrialStatus.Completed, 1, 2), (trials[3].Status, trials[3].Attempts, trials[3].EpochsRun));
+        Assert.Equal((9, 0), (launcher.Launched, launcher.Running));
+    }
+
+    [Fact]
+    public async Task A_pruned_trial_whose_process_ends_before_its_result_stays_pruned_and_does_not_run_again()
+    {
+        // Rungs at epochs 1 and 2: trial 0 (0.9) is first at each and continues; trial 1 (0.1) is below the median at the
+        // first and pruned. Its first attempt goes silent instead of stopping, so its worker kills it after a second.
+        var config = _files.Load(SweepFiles.Grid(4, scheduler: "{asha: {grace_period: 1, reduction_factor: 2, max_t: 4}}"));
+        var launcher = new SimulatedTrialLauncher(Sys.Scheduler, TimeSpan.FromMilliseconds(1), r => new SimulatedTrial("ndcg@10",
+            _ => r.Id.Index == 0 ? 0.9 : 0.1, 4, HangAtEpoch: r.Id is { Index: 1, Attempt: 1 } ? 2 : null));
+        var (summary, trials, _) = await Run(config, launcher, slots: 1, heartbeat: TimeSpan.FromSeconds(1));
+        Assert.Equal((TrialStatus.Pruned, 1), (trials[1].Status, trials[1].Attempts));
+        Assert.StartsWith("pruned; its process ended before its result", trials[1].Note);
+        Assert.Equal((9, 0), (summary.Completed + summary.Pruned, summary.Failed));
+        Assert.Equal(9, launcher.Launched);
+    }
+
+    [Fact]
     public async Task Asha_prunes_weak_trials_and_spends_fewer_epochs_than_fifo()
     {
         // 27 random draws from a 3 x 3 x 3 space (a sorted grid would present trials weakest first), 3 slots, 27 epochs each.

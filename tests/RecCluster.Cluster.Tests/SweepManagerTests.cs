@@ -26,7 +26,8 @@ public sealed class SweepManagerTests() : TestKit(TestSystems.SerializeMessages)
         });
 
     /// <summary>A manager with the leaderboard and the given sweeps submitted before the worker's slots register.</summary>
-    private (IActorRef Manager, IActorRef Leaderboard, IActorRef Worker, string[] Ids) Start(int slots, ITrialLauncher launcher, IActorRef? subscriber,
+    private (IActorRef Manager, IActorRef Leaderboard, IActorRef Worker, string[] Ids) Start(int slots, ITrialLauncher launcher,
+        IActorRef? subscriber,
         params string[] yamls)
     {
         var leaderboard = Sys.ActorOf(LeaderboardActor.Props(new LeaderboardSettings(_files.State)));

@@ -224,7 +224,8 @@ public sealed class ImportTests : IDisposable
     {
         var holdout = Sweep(WarpRec()
             .Replace("{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 0.2}")
-            .Replace("validation_splitting: {strategy: temporal_leave_k_out}", "validation_splitting: {strategy: temporal_holdout, ratio: 0.1}"));
+            .Replace("validation_splitting: {strategy: temporal_leave_k_out}",
+                "validation_splitting: {strategy: temporal_holdout, ratio: 0.1}"));
         Assert.Equal(new DataSplit(SplitPart.Latest(0.2), SplitPart.Latest(0.1)), holdout.Experiment.Data.Split);
         var mixed = Sweep(WarpRec().Replace("{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 0.25}"));
         Assert.Equal(new DataSplit(SplitPart.Latest(0.25), SplitPart.LastItem), mixed.Experiment.Data.Split);
@@ -285,7 +286,7 @@ public sealed class ImportTests : IDisposable
         { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout}", "5:19",
             "splitter.test_splitting temporal_holdout needs a ratio" },
         { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 1.5}", "5:55",
-            "split.test.ratio must be between 0 and 1, got 1.5" },
+            "splitter.test_splitting.ratio must lie strictly between 0 and 1, got 1.5" },
         { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 0.2, k: 1}", "5:60",
             "splitter.test_splitting.k does not apply to temporal_holdout" },
         { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_leave_k_out, k: 2}", "5:55", "splitter.test_splitting.k 2 is not supported" },

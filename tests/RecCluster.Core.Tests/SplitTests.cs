@@ -99,22 +99,37 @@ public sealed class SplitTests : IDisposable
     {
         Assert.Equal(DataSplit.LeaveOneOut, Load("").Data.Split);
         Assert.Equal(DataSplit.LeaveOneOut, Load("split: leave_one_out").Data.Split);
-        Assert.Equal(Holdout, Load("split:\n  test: {strategy: temporal_holdout, ratio: 0.2}\n  valid: {strategy: temporal_holdout, ratio: 0.1}").Data.Split);
-        Assert.Equal(new DataSplit(SplitPart.Latest(0.3), SplitPart.LastItem), Load("split: {test: {strategy: temporal_holdout, ratio: 0.3}}").Data.Split);
+        var both = "split:\n  test: {strategy: temporal_holdout, ratio: 0.2}\n  valid: {strategy: temporal_holdout, ratio: 0.1}";
+        Assert.Equal(Holdout, Load(both).Data.Split);
+        Assert.Equal(new DataSplit(SplitPart.Latest(0.3), SplitPart.LastItem),
+            Load("split: {test: {strategy: temporal_holdout, ratio: 0.3}}").Data.Split);
     }
 
     [Theory]
     [InlineData("split: random", "3:8: split 'random' is not supported: write leave_one_out")]
-    [InlineData("split: {test: {strategy: temporal_holdout, ratio: 1.5}}", "3:51: split.test.ratio must be between 0 and 1, got 1.5")]
+    [InlineData("split: {test: {strategy: temporal_holdout, ratio: 1.5}}",
+        "3:51: split.test.ratio must lie strictly between 0 and 1, got 1.5")]
     [InlineData("split: {test: {strategy: temporal_holdout, ratio: 0}}", "3:51: split.test.ratio must lie strictly between 0 and 1, got 0")]
+    [InlineData("split: {test: {strategy: temporal_holdout, ratio: a}}",
+        "3:51: split.test.ratio must be a number strictly between 0 and 1")]
     [InlineData("split: {test: {strategy: temporal_holdout}}", "3:15: split.test temporal_holdout needs a ratio")]
     [InlineData("split: {valid: {strategy: leave_one_out, ratio: 0.1}}", "3:42: split.valid.ratio does not apply to leave_one_out")]
-    [InlineData("split: {test: {strategy: temporal_holdot, ratio: 0.1}}", "3:26: split.test.strategy 'temporal_holdot' is not known; did you mean 'temporal_holdout'?")]
+    [InlineData("split: {test: {strategy: temporal_holdot, ratio: 0.1}}",
+        "3:26: split.test.strategy 'temporal_holdot' is not known; did you mean 'temporal_holdout'?")]
     [InlineData("split: {test: {ratio: 0.1}}", "3:15: split.test needs a strategy")]
     [InlineData("split: {tset: {strategy: leave_one_out}}", "3:9: unknown key 'tset' in split")]
     public void A_bad_split_is_an_error_at_its_place(string split, string expected)
     {
         var errors = Assert.Throws<ConfigException>(() => Load(split)).Errors.Select(e => $"{e.Line}:{e.Column}: {e.Message}").ToList();
         Assert.Contains(errors, e => e.StartsWith(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_bad_split_does_not_hide_the_other_problems()
+    {
+        var path = _files.Write("c.yaml", "data: {synthetic: {users: 50, items: 40}}\nmodels: {sasrec: {hiden_size: 8}}\nsplit: random\n");
+        var errors = Assert.Throws<ConfigException>(() => ExperimentLoader.LoadTrial(path)).Errors.Select(e => e.Message).ToList();
+        Assert.Contains(errors, e => e.StartsWith("split 'random' is not supported", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("'hiden_size'", StringComparison.Ordinal));
     }
 }

@@ -10,10 +10,11 @@ namespace RecCluster.Dashboard.Tests;
 public sealed class DashboardFixture : IAsyncLifetime
 {
     /// <summary>
-    /// A 2 x 2 grid (two widths, two seeds) under ASHA, trials one after another for a few seconds each: the wide model comes
-    /// first, so the narrow one's trials fall behind at a rung and are pruned.
+    /// A 2 x 2 grid (two widths, two seeds) under ASHA, trials one after another for several seconds each (so the first
+    /// test finds the sweep running after its first epoch): the wide model comes first, so the narrow one's trials fall
+    /// behind at a rung and are pruned.
     /// </summary>
-    public const string Sweep = """
+    public static readonly string Sweep = $$"""
         name: dashboard
         data:
           synthetic: {users: 600, items: 60, clusters: 4, min_length: 8, max_length: 20, seed: 5}
@@ -26,13 +27,20 @@ public sealed class DashboardFixture : IAsyncLifetime
             inner_size: 16
             max_seq_length: 20
             batch_size: 32
-            n_epochs: 16
+            n_epochs: {{Epochs}}
             early_stopping_step: 0
             device: cpu
         search: {algorithm: grid}
-        scheduler: {asha: {grace_period: 4, reduction_factor: 2, max_t: 16}}
+        scheduler:
+          asha:
+            grace_period: 4
+            reduction_factor: 2
+            max_t: {{Epochs}}
         resources: {cpus_per_trial: 1}
         """;
+
+    /// <summary>Epochs of a trial ASHA does not prune.</summary>
+    public const int Epochs = 32;
 
     /// <summary>The coordinator's API token: the pages get it from their address (#token=...), as a user may give it.</summary>
     public const string Token = "dashboard-test-token-0123456789";

@@ -99,8 +99,9 @@ public sealed class DashboardTests(DashboardFixture fixture) : IClassFixture<Das
         {
             Assert.Equal(curve.Epochs, plotted[$"trial {trial}"]);
             // ASHA's pruned trials end early; the others run every epoch.
-            if (curve.Status == "completed") Assert.Equal(16, curve.Epochs.Count);
-            else Assert.True(curve.Epochs.Count < 16, $"trial {trial} is {curve.Status} after {curve.Epochs.Count} epochs");
+            if (curve.Status == "completed") Assert.Equal(DashboardFixture.Epochs, curve.Epochs.Count);
+            else Assert.True(curve.Epochs.Count < DashboardFixture.Epochs,
+                $"trial {trial} is {curve.Status} after {curve.Epochs.Count} epochs");
         }
 
         // Pruned trials (the narrow model's) are drawn dashed, cut off where ASHA stopped them.

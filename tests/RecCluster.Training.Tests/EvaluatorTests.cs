@@ -76,7 +76,8 @@ public class EvaluatorTests
         //                          pad  a   b  c  d  e  f  g    h
         var model = new FixedScores([99, 10, 9, 5, 7, 1, 8, 7.5f, 0]);
         // Sampled: user 0's only unseen non-targets are g and h, so both are drawn; user 1's target a outscores everything.
-        var config = new EvaluationConfig(protocol, 2, [1, 3], [MetricKind.Hr, MetricKind.Precision, MetricKind.Recall, MetricKind.Ndcg, MetricKind.Mrr]);
+        MetricKind[] kinds = [MetricKind.Hr, MetricKind.Precision, MetricKind.Recall, MetricKind.Ndcg, MetricKind.Mrr];
+        var config = new EvaluationConfig(protocol, 2, [1, 3], kinds);
         var metrics = new Evaluator(data, config, 10, 2, CPU, 1).Evaluate(model, Split.Test);
         // User 0: a, b, c seen; ranked f 8, g 7.5, d 7, e 1 (h 0): targets d, e, f at positions 2, 3, 0.
         // User 1: g, h seen; target a first.
@@ -93,5 +94,18 @@ public class EvaluatorTests
             var tooMany = config with { SampledNegatives = 3 };
             Assert.Throws<InvalidOperationException>(() => new Evaluator(data, tooMany, 10, 2, CPU, 1).Evaluate(model, Split.Test));
         }
+    }
+
+    [Fact]
+    public void Targets_tied_with_each_other_take_consecutive_positions()
+    {
+        // Test: d, e, f (the latest half), all scoring 7 above every other unseen item: positions 0, 1, 2, a perfect top 3.
+        var data = new SequenceDataset("t", [[1, 2, 3, 4, 5, 6]], ["[PAD]", "a", "b", "c", "d", "e", "f", "g", "h"], ["u0"])
+            .WithSplit(new DataSplit(SplitPart.Latest(0.5), SplitPart.LastItem));
+        var model = new FixedScores([99, 10, 9, 5, 7, 7, 7, 1, 0]);
+        var config = new EvaluationConfig(EvalProtocol.Full, 0, [3], [MetricKind.Precision, MetricKind.Ndcg]);
+        var metrics = new Evaluator(data, config, 10, 1, CPU, 1).Evaluate(model, Split.Test);
+        Assert.Equal(1, metrics["precision@3"], 9);
+        Assert.Equal(1, metrics["ndcg@3"], 9);
     }
 }

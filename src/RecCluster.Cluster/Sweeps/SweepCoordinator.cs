@@ -337,11 +337,19 @@ public sealed class SweepCoordinator : ReceiveActor, IWithTimers, IWithUnbounded
 
     /// <summary>
     /// An attempt's process or node ended without a clean exit. A result it reported before stands (the trial is done and
-    /// counted); without one, the attempt failed.
+    /// counted). One the scheduler had pruned stays pruned: run again, it would resume past the rung that stopped it.
+    /// Otherwise the attempt failed.
     /// </summary>
     private void AttemptFailed(Running run, string failure)
     {
-        if (!run.Finished) AttemptFailed(run.Trial, run.Attempt, run.Error, failure);
+        if (run.Finished) return;
+        if (run.StopReason == StopReason.Pruned)
+        {
+            _pruned++;
+            Record(run.Trial, TrialStatus.Pruned, run.Attempt, $"pruned; its process ended before its result ({failure})");
+            return;
+        }
+        AttemptFailed(run.Trial, run.Attempt, run.Error, failure);
     }
 
     /// <summary>An attempt ended without a result: the trial runs again (within max_failures), or failed, or was interrupted.</summary>

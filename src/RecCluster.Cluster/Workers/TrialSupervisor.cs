@@ -9,7 +9,8 @@ namespace RecCluster.Cluster.Workers;
 /// Watches one trial attempt held by its worker: checks the data files are the ones submitted and launches the trial (or
 /// takes over one its node's previous actor system launched), turns the trial's output into numbered reports for the
 /// coordinator and re-sends them until acknowledged, kills the trial when it stops reporting for longer than the heartbeat
-/// timeout or does not honour a requested stop in time, and stops once its exit is acknowledged.
+/// timeout, does not honour a requested stop in time or does not exit in that time after its result (the result stands),
+/// and stops once its exit is acknowledged.
 /// </summary>
 public sealed class TrialSupervisor : ReceiveActor, IWithTimers
 {
@@ -17,6 +18,7 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
     private sealed record Output(ProcessOutput Value) : INoSerializationVerificationNeeded;
     private sealed record CheckHeartbeat : INoSerializationVerificationNeeded;
     private sealed record StopDeadline : INoSerializationVerificationNeeded;
+    private sealed record ExitDeadline : INoSerializationVerificationNeeded;
     private sealed record Resend : INoSerializationVerificationNeeded;
 
     private readonly HeldTrial _held;
@@ -41,7 +43,11 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
                 case ProcessEvent { Event: TrialHeartbeat }:
                     break;
                 case ProcessEvent e:
-                    if (e.Event is TrialFinished) _held.Finished = true;
+                    if (e.Event is TrialFinished)
+                    {
+                        _held.Finished = true;
+                        Timers.StartSingleTimer("exit", new ExitDeadline(), _timings.HeartbeatTimeout);
+                    }
                     Send(_held.Outbox(seq => new TrialReported(id, e.Event, seq)));
                     break;
                 case ProcessExit x:
@@ -50,6 +56,7 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
                     _held.Exited = true;
                     Send(_held.Outbox(seq => new TrialExited(id, held.Run.Slot, failure, seq)));
                     Timers.Cancel("heartbeat");
+                    Timers.Cancel("exit");
                     break;
             }
         });
@@ -71,6 +78,11 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
         Receive<StopDeadline>(_ =>
         {
             if (!_held.Finished) Kill("did not stop when asked; killed");
+        });
+        // Its result is reported: a process that then hangs (say, in native teardown) must not hold its slot for ever.
+        Receive<ExitDeadline>(_ =>
+        {
+            if (!_held.Exited) Kill($"did not exit within {_timings.HeartbeatTimeout.TotalSeconds:F0}s of its result; killed");
         });
         Receive<ReportsAcked>(ack =>
         {
@@ -126,6 +138,7 @@ public sealed class TrialSupervisor : ReceiveActor, IWithTimers
             foreach (var report in _held.Unacked) Send(report);
         }
         _held.Attach(output => self.Tell(new Output(output)));
+        if (_held.Finished && !_held.Exited) Timers.StartSingleTimer("exit", new ExitDeadline(), _timings.HeartbeatTimeout);
         Timers.StartPeriodicTimer("heartbeat", new CheckHeartbeat(),
             TimeSpan.FromTicks(Math.Max(_timings.HeartbeatTimeout.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks)));
     }

@@ -2,7 +2,6 @@ using RecCluster.Core.Config.Import;
 using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
 using RecCluster.Core.Sweeps;
-using System.Globalization;
 using System.Text.RegularExpressions;
 using RecCluster.Core.Security;
 using YamlDotNet.RepresentationModel;
@@ -129,8 +128,9 @@ public static partial class ExperimentLoader
         var split = top.TryGetValue("split", out var sp) ? ParseSplit(source, sp.Value) : DataSplit.LeaveOneOut;
 
         var dataNode = Require(source, top, "data", root);
-        var data = dataNode is not null && ParseData(source, dataNode, folder, roots) is { } parsedData && split is not null
-            ? parsedData with { Split = split }
+        // A bad split is already an error: the rest is still checked (models need the data), so every problem shows at once.
+        var data = dataNode is not null && ParseData(source, dataNode, folder, roots) is { } parsedData
+            ? parsedData with { Split = split ?? DataSplit.LeaveOneOut }
             : null;
         var evaluation = top.TryGetValue("evaluation", out var ev) ? ParseEvaluation(source, ev.Value) : DefaultEvaluation();
         var objective = top.TryGetValue("objective", out var ob) ? ParseObjective(source, ob.Value, evaluation) : new Objective("ndcg@10", true);
@@ -152,7 +152,9 @@ public static partial class ExperimentLoader
             sections.MaxFailures, sections.TimeBudgetSeconds, text), source, dataNode);
     }
 
-    /// <summary>split: <c>leave_one_out</c>, or <c>{test: PART, valid: PART}</c> with PART a strategy and, for a holdout, its ratio.</summary>
+    /// <summary>
+    /// split: <c>leave_one_out</c>, or <c>{test: PART, valid: PART}</c> with PART a strategy and, for a holdout, its ratio.
+    /// </summary>
     private static DataSplit? ParseSplit(YamlSource source, YamlNode node)
     {
         if (node is YamlScalarNode)
@@ -191,10 +193,7 @@ public static partial class ExperimentLoader
             source.Error(node, $"{what} temporal_holdout needs a ratio: the share of each user's latest items held out, e.g. 0.2");
             return null;
         }
-        if (source.Number(r.Value, $"{what}.ratio", 0, 1) is not { } ratio) return null;
-        if (ratio is > 0 and < 1) return SplitPart.Latest(ratio);
-        source.Error(r.Value, $"{what}.ratio must lie strictly between 0 and 1, got {ratio.ToString(CultureInfo.InvariantCulture)}");
-        return null;
+        return source.Share(r.Value, $"{what}.ratio") is { } ratio ? SplitPart.Latest(ratio) : null;
     }
 
     private static YamlNode? Require(YamlSource source, Dictionary<string, (YamlNode Key, YamlNode Value)> map, string key, YamlNode parent)
@@ -251,8 +250,8 @@ public static partial class ExperimentLoader
             if (synthetic is not null) source.Error(e.Key, $"data.{key} (k-core filtering) would invalidate the synthetic oracle; use it with data files only");
             return (int)(source.Integer(e.Value, $"data.{key}", 0, 1_000_000) ?? 0);
         }
-        return new DataConfig(path, format, synthetic, features, field, embeddings, Core("min_user_interactions"), Core("min_item_interactions"),
-            DataSplit.LeaveOneOut);
+        return new DataConfig(path, format, synthetic, features, field, embeddings, Core("min_user_interactions"),
+            Core("min_item_interactions"), DataSplit.LeaveOneOut);
     }
 
     private static SyntheticConfig? ParseSynthetic(YamlSource source, YamlNode node)

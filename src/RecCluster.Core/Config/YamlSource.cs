@@ -148,6 +148,20 @@ public sealed class YamlSource(string file)
         return null;
     }
 
+    /// <summary>A share strictly between 0 and 1, such as a holdout ratio.</summary>
+    public double? Share(YamlNode node, string what)
+    {
+        if (node is YamlScalarNode s && ScalarValue(s) is long or double)
+        {
+            double v = Convert.ToDouble(ScalarValue(s), CultureInfo.InvariantCulture);
+            if (v is > 0 and < 1) return v;
+            Error(node, $"{what} must lie strictly between 0 and 1, got {v.ToString(CultureInfo.InvariantCulture)}");
+            return null;
+        }
+        Error(node, $"{what} must be a number strictly between 0 and 1");
+        return null;
+    }
+
     public T? Choice<T>(YamlNode node, string what, IReadOnlyDictionary<string, T> choices) where T : struct
     {
         var text = String(node, what);

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace RecCluster.Core.Data;
 
 public enum SplitStrategy { LeaveOneOut, TemporalHoldout }
@@ -22,7 +24,10 @@ public sealed record SplitPart(SplitStrategy Strategy, double Ratio)
         ? count - 1
         : Math.Clamp((int)Math.Floor(count * (1 - Ratio)), keep, count - 1);
 
-    public override string ToString() => Strategy == SplitStrategy.LeaveOneOut ? "leave_one_out" : $"temporal_holdout {Ratio:R}";
+    /// <summary>The same text on every machine (it is part of a checkpoint's fingerprint).</summary>
+    public override string ToString() => Strategy == SplitStrategy.LeaveOneOut
+        ? "leave_one_out"
+        : $"temporal_holdout {Ratio.ToString("R", CultureInfo.InvariantCulture)}";
 }
 
 /// <summary>

@@ -130,7 +130,7 @@ internal static class WarpRecExperiment
             if (Text(source, map, key, $"reader.{key}") is { } v && !v.Equals(expected, StringComparison.OrdinalIgnoreCase))
                 source.Error(map[key].Value, $"reader.{key} '{v}' is not supported: {why}");
         }
-        Only("loading_strategy", "dataset", "pre-split files are not read; each user's sequence is split here (leave-one-out)");
+        Only("loading_strategy", "dataset", "pre-split files are not read; each user's sequence is split here (splitter)");
         Only("data_type", "transaction", "interactions are read as transactions");
         Only("reading_method", "local", "only local files are read");
         Only("file_format", "tabular", "only tab- or comma-separated text files are read");
@@ -201,9 +201,10 @@ internal static class WarpRecExperiment
         switch (name)
         {
             case "temporal_leave_k_out":
-                if (map.TryGetValue("k", out var k) && source.Integer(k.Value, $"splitter.{what}.k", 1, int.MaxValue) is { } count and not 1)
-                    source.Error(k.Value, $"splitter.{what}.k {count} is not supported: only k: 1 (leave-one-out) is; for several held-out " +
-                        "items a user, use temporal_holdout with a ratio");
+                if (map.TryGetValue("k", out var k) && source.Integer(k.Value, $"splitter.{what}.k", 1, int.MaxValue) is { } count
+                    and not 1)
+                    source.Error(k.Value, $"splitter.{what}.k {count} is not supported: only k: 1 (leave-one-out) is; " +
+                        "for several held-out items a user, use temporal_holdout with a ratio");
                 unused = ["ratio", "timestamp", "folds", "seed"];
                 part = (Tree.Map(node, [(Tree.Scalar("strategy", strategy.Key), Tree.Scalar("leave_one_out", strategy.Value))]), true);
                 break;
@@ -211,16 +212,19 @@ internal static class WarpRecExperiment
                 unused = ["k", "timestamp", "folds", "seed"];
                 if (!map.TryGetValue("ratio", out var ratio))
                 {
-                    source.Error(node, $"splitter.{what} temporal_holdout needs a ratio (the share of each user's latest interactions held out)");
+                    source.Error(node,
+                        $"splitter.{what} temporal_holdout needs a ratio (the share of each user's latest interactions held out)");
                     part = null;
                 }
+                else if (source.Share(ratio.Value, $"splitter.{what}.ratio") is null) part = null;
                 else part = (Tree.Map(node, [(Tree.Scalar("strategy", strategy.Key), Tree.Scalar("temporal_holdout", strategy.Value)),
                     (Tree.Scalar("ratio", ratio.Key), Tree.Copy(ratio.Value))]), false);
                 break;
             default:
                 string why = name == "k_fold_cross_validation"
                     ? "cross-validation is not supported; use temporal_leave_k_out with k: 1 or temporal_holdout"
-                    : "use temporal_leave_k_out with k: 1 (each user's last item held out) or temporal_holdout with a ratio (their latest share)";
+                    : "use temporal_leave_k_out with k: 1 (each user's last item held out) or temporal_holdout with a ratio " +
+                      "(their latest share)";
                 if (name is not null) source.Error(strategy.Value, $"splitter.{what}.strategy '{name}' is not supported: {why}");
                 return null;
         }
