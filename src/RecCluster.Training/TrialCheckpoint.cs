@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using RecCluster.Core.Config;
+using RecCluster.Core.Data;
 using RecCluster.Training.Torch;
 using static TorchSharp.torch;
 
@@ -48,12 +49,12 @@ public sealed class TrialCheckpoint
     /// Identifies what a checkpoint is valid for: the model, every resolved hyperparameter, the data, the evaluation
     /// protocol and the objective (a best value measured one way must not be compared with one measured another).
     /// </summary>
-    internal static string Fingerprint(ModelConfig model, DataSummary data, EvaluationConfig evaluation, Objective objective)
+    internal static string Fingerprint(ModelConfig model, DataSummary data, DataSplit split, EvaluationConfig evaluation, Objective objective)
     {
         var text = new StringBuilder(model.Name).Append('\n');
         foreach (var (name, value) in model.Parameters.Values.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             text.Append(CultureInfo.InvariantCulture, $"{name}={value}\n");
-        text.Append(CultureInfo.InvariantCulture, $"{data}\n{objective}\n{evaluation.Protocol} {evaluation.SampledNegatives} ");
+        text.Append(CultureInfo.InvariantCulture, $"{data}\n{split}\n{objective}\n{evaluation.Protocol} {evaluation.SampledNegatives} ");
         text.Append(string.Join(',', evaluation.Cutoffs)).Append(' ').Append(string.Join(',', evaluation.Metrics));
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }

@@ -72,7 +72,7 @@ public static class TrialRunner
         int maxLength = recommender.MaxSequenceLength;
         var evaluator = new Evaluator(data, config.Evaluation, maxLength, (int)p.GetInt("eval_batch_size"), device, seed);
 
-        var checkpoint = TrialCheckpoint.For(options, TrialCheckpoint.Fingerprint(model, summary, config.Evaluation, config.Objective));
+        var checkpoint = TrialCheckpoint.For(options, TrialCheckpoint.Fingerprint(model, summary, data.Split, config.Evaluation, config.Objective));
         int bestEpoch = 0, epochsRun = 0;
         int? resumedFrom = null;
         string status = "completed";
@@ -86,7 +86,8 @@ public static class TrialRunner
 
         var valid = evaluator.Evaluate(recommender, Split.Valid);
         var test = evaluator.Evaluate(recommender, Split.Test);
-        var oracle = generator is not null && config.Evaluation.Protocol == EvalProtocol.Full
+        // The oracle ranks one next item: it applies to full-ranking leave-one-out only.
+        var oracle = generator is not null && config.Evaluation.Protocol == EvalProtocol.Full && data.Split.IsLeaveOneOut
             ? generator.OracleMetrics(Split.Test, config.Evaluation.Metrics, config.Evaluation.Cutoffs)
             : null;
         return new TrialResult(status, device.type.ToString().ToLowerInvariant(), bestEpoch, epochsRun, valid, test, oracle,
@@ -201,10 +202,10 @@ public static class TrialRunner
         if (config.Synthetic is { } synthetic)
         {
             var generator = new SyntheticGenerator(synthetic);
-            return (generator.Dataset, "synthetic", generator);
+            return (generator.Dataset.WithSplit(config.Split), "synthetic", generator);
         }
         var (rows, format) = InteractionReader.Read(config.Path!, config.Format);
-        var data = SequenceDataset.FromInteractions(config.Path!, rows, config.MinUserInteractions, config.MinItemInteractions);
+        var data = SequenceDataset.FromInteractions(config.Path!, rows, config.MinUserInteractions, config.MinItemInteractions, config.Split);
         return (data, format.ToString().ToLowerInvariant(), null);
     }
 

@@ -30,14 +30,14 @@ public sealed class ImportCommandTests : IDisposable
         var file = _temp.Write("w.yml", """
             reader: {local_path: missing.tsv}
             splitter:
-              test_splitting: {strategy: temporal_holdout, ratio: 0.1}
+              test_splitting: {strategy: random_holdout, ratio: 0.1}
             models:
               SASRec: {learning_rate: [randn, 0.001, 0.0001]}
             """);
         var (exit, stdout, stderr) = InProcess.Cli("import", "warprec", file);
         Assert.Equal(2, exit);
         Assert.Empty(stdout);
-        Assert.Contains($"{file}:3:30: splitter.test_splitting.strategy 'temporal_holdout' is not supported", stderr);
+        Assert.Contains($"{file}:3:30: splitter.test_splitting.strategy 'random_holdout' is not supported", stderr);
         Assert.Contains($"{file}:5:28: WarpRec search space 'randn': normal distributions are not supported", stderr);
         Assert.Contains("problem(s) found; nothing was run.", stderr);
     }

@@ -1,3 +1,4 @@
+using RecCluster.Core.Data;
 using RecCluster.Core.Config;
 using RecCluster.Core.Config.Import;
 using RecCluster.Core.Evaluation;
@@ -219,6 +220,18 @@ public sealed class ImportTests : IDisposable
     }
 
     [Fact]
+    public void WarpRec_temporal_holdout_becomes_our_holdout_split_and_leave_k_out_with_k_1_leave_one_out()
+    {
+        var holdout = Sweep(WarpRec()
+            .Replace("{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 0.2}")
+            .Replace("validation_splitting: {strategy: temporal_leave_k_out}", "validation_splitting: {strategy: temporal_holdout, ratio: 0.1}"));
+        Assert.Equal(new DataSplit(SplitPart.Latest(0.2), SplitPart.Latest(0.1)), holdout.Experiment.Data.Split);
+        var mixed = Sweep(WarpRec().Replace("{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 0.25}"));
+        Assert.Equal(new DataSplit(SplitPart.Latest(0.25), SplitPart.LastItem), mixed.Experiment.Data.Split);
+        Assert.Equal(DataSplit.LeaveOneOut, Sweep(WarpRec()).Experiment.Data.Split);
+    }
+
+    [Fact]
     public void A_model_s_own_value_wins_over_the_one_other_sections_give_every_model()
     {
         var yaml = WarpRec(models: "Pop: {device: cpu, eval_batch_size: 32}", evaluation: "batch_size: 64")
@@ -257,7 +270,7 @@ public sealed class ImportTests : IDisposable
         Has("31:1: writer is not used: results are kept in the leaderboard store");
         Has("28:24: general.ray_verbose is not used");
         Has("4:3: ratings are not used");
-        Has("6:3: no validation_splitting: each user's second-to-last item");
+        Has("6:3: no validation_splitting: each user's last item before the test block is still held out");
         Has("14:17: models.SASRec.optimization.strategy 'hopt' runs our TPE search");
         Has("15:7: models.SASRec.optimization.block_size is not used");
         Has("27:12: models.Pop.meta.save_model is not used");
@@ -267,8 +280,14 @@ public sealed class ImportTests : IDisposable
     public static TheoryData<string, string, string, string> Refused => new()
     {
         // (what replaces, with what, expected position, expected message start)
-        { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 0.1}", "5:30",
-            "splitter.test_splitting.strategy 'temporal_holdout' is not supported: holding out each user's latest share" },
+        { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: random_holdout, ratio: 0.1}", "5:30",
+            "splitter.test_splitting.strategy 'random_holdout' is not supported" },
+        { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout}", "5:19",
+            "splitter.test_splitting temporal_holdout needs a ratio" },
+        { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 1.5}", "5:55",
+            "split.test.ratio must be between 0 and 1, got 1.5" },
+        { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_holdout, ratio: 0.2, k: 1}", "5:60",
+            "splitter.test_splitting.k does not apply to temporal_holdout" },
         { "{strategy: temporal_leave_k_out, k: 1}", "{strategy: temporal_leave_k_out, k: 2}", "5:55", "splitter.test_splitting.k 2 is not supported" },
         { "{strategy: temporal_leave_k_out}", "{strategy: k_fold_cross_validation, folds: 5}", "6:36",
             "splitter.validation_splitting.strategy 'k_fold_cross_validation' is not supported" },

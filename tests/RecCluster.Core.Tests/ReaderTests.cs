@@ -18,8 +18,8 @@ public class ReaderTests : IDisposable
         Assert.Equal(["u1", "u2"], data.UserTokens);
         Assert.Equal(["a", "b", "d", "c"], data.Sequences[0].Select(i => data.ItemTokens[i]));
         Assert.Equal(["x", "y", "z"], data.Sequences[1].Select(i => data.ItemTokens[i]));
-        Assert.Equal("d", data.ItemTokens[data.ValidTarget(0)]);
-        Assert.Equal("c", data.ItemTokens[data.TestTarget(0)]);
+        Assert.Equal("d", data.ItemTokens[data.Targets(0, Split.Valid)[0]]);
+        Assert.Equal("c", data.ItemTokens[data.Targets(0, Split.Test)[0]]);
         Assert.Equal(["a", "b"], data.TrainItems(0).ToArray().Select(i => data.ItemTokens[i]));
     }
 

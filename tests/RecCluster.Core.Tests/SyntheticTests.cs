@@ -28,7 +28,7 @@ public class SyntheticTests
         Assert.Equal(1.0, p.Sum(), 9);
         Assert.Equal(0, p[0]);
         foreach (var seen in history) Assert.Equal(0, p[seen]);
-        Assert.True(p[generator.Dataset.TestTarget(0)] > 0);
+        Assert.True(p[generator.Dataset.Targets(0, Split.Test)[0]] > 0);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public class SyntheticTests
         {
             var p = generator.NextDistribution(u, data.History(u, Split.Test));
             var top = Enumerable.Range(1, data.ItemCount).OrderByDescending(i => p[i]).Take(10);
-            if (top.Contains(data.TestTarget(u))) hits++;
+            if (top.Contains(data.Targets(u, Split.Test)[0])) hits++;
         }
         double expected = generator.OracleMetrics(Split.Test, [MetricKind.Hr], [10])["hr@10"];
         Assert.InRange((double)hits / data.UserCount, expected - 0.03, expected + 0.03);

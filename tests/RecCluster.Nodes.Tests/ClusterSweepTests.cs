@@ -15,13 +15,19 @@ public sealed class ClusterSweepTests : IDisposable
 {
     private readonly SweepCluster _cluster = new();
 
+    // Trials of the tests that kill or freeze a worker run long and without early stopping: the one hit after its second
+    // epoch (about 0.1 s each here) is seconds from its result. (One that reported its result before its node died is
+    // done, and does not run again: SweepManagerTests.)
+    private const int LongEpochs = 60;
+    private const string Uninterrupted = "hidden_size: [8, 16]\n    learning_rate: [0.003, 0.01]\n    early_stopping_step: 0";
+
     [Fact]
     public void A_killed_workers_trial_resumes_on_the_other_worker_from_its_checkpoint_with_the_undisturbed_metrics()
     {
         _cluster.StartCoordinator();
         var (victim, victimAddress) = _cluster.StartWorker("worker-1");
         var (_, survivorAddress) = _cluster.StartWorker("worker-2");
-        var yaml = SweepCluster.TinySweep("killed-worker");
+        var yaml = SweepCluster.TinySweep("killed-worker", epochs: LongEpochs, grid: Uninterrupted);
         var id = _cluster.Submit(yaml);
 
         // Kill the victim once a trial of its own has checkpointed two epochs.
@@ -98,10 +104,7 @@ public sealed class ClusterSweepTests : IDisposable
         _cluster.StartCoordinator();
         var (frozen, frozenAddress) = _cluster.StartWorker("worker-1");
         _cluster.StartWorker("worker-2");
-        // Long trials without early stopping: the one frozen after its second epoch is far from its result. (One that
-        // reported its result before its node froze is done, and does not run again.)
-        var grid = "hidden_size: [8, 16]\n    learning_rate: [0.003, 0.01]\n    early_stopping_step: 0";
-        var id = _cluster.Submit(SweepCluster.TinySweep("frozen-worker", epochs: 24, grid: grid));
+        var id = _cluster.Submit(SweepCluster.TinySweep("frozen-worker", epochs: LongEpochs, grid: Uninterrupted));
 
         var (trial, _) = _cluster.WaitUntil("two epochs of a trial on worker-1", () => RunningOn(id, frozenAddress, epochs: 2));
         frozen.Freeze();

@@ -62,4 +62,36 @@ public class EvaluatorTests
         var tooMany = new EvaluationConfig(EvalProtocol.Sampled, 4, [1], [MetricKind.Hr]);
         Assert.Throws<InvalidOperationException>(() => new Evaluator(data, tooMany, 10, 8, CPU, 1).Evaluate(model, Split.Test));
     }
+
+    [Theory]
+    [InlineData(EvalProtocol.Full)]
+    [InlineData(EvalProtocol.Sampled)]
+    public void Several_held_out_items_are_ranked_together_by_hand(EvalProtocol protocol)
+    {
+        // Test: the latest half of user 0's items, user 1's last; validation: the item before. In one batch, so user 1's
+        // one target is padded to user 0's three.
+        var split = new DataSplit(SplitPart.Latest(0.5), SplitPart.LastItem);
+        string[] tokens = ["[PAD]", "a", "b", "c", "d", "e", "f", "g", "h"];
+        var data = new SequenceDataset("t", [[1, 2, 3, 4, 5, 6], [8, 7, 1]], tokens, ["u0", "u1"]).WithSplit(split);
+        //                          pad  a   b  c  d  e  f  g    h
+        var model = new FixedScores([99, 10, 9, 5, 7, 1, 8, 7.5f, 0]);
+        // Sampled: user 0's only unseen non-targets are g and h, so both are drawn; user 1's target a outscores everything.
+        var config = new EvaluationConfig(protocol, 2, [1, 3], [MetricKind.Hr, MetricKind.Precision, MetricKind.Recall, MetricKind.Ndcg, MetricKind.Mrr]);
+        var metrics = new Evaluator(data, config, 10, 2, CPU, 1).Evaluate(model, Split.Test);
+        // User 0: a, b, c seen; ranked f 8, g 7.5, d 7, e 1 (h 0): targets d, e, f at positions 2, 3, 0.
+        // User 1: g, h seen; target a first.
+        double idcg3 = 1 + 1 / Math.Log2(3) + 1 / Math.Log2(4);
+        Assert.Equal(1, metrics["hr@1"], 9);
+        Assert.Equal((1 + 1) / 2.0, metrics["precision@1"], 9);
+        Assert.Equal((1 / 3.0 + 1) / 2, metrics["recall@1"], 9);
+        Assert.Equal(((2 / 3.0) + (1 / 3.0)) / 2, metrics["precision@3"], 9);
+        Assert.Equal(((2 / 3.0) + 1) / 2, metrics["recall@3"], 9);
+        Assert.Equal(((1 + 1 / Math.Log2(4)) / idcg3 + 1) / 2, metrics["ndcg@3"], 9);
+        Assert.Equal(1, metrics["mrr@3"], 9);
+        if (protocol == EvalProtocol.Sampled)
+        {
+            var tooMany = config with { SampledNegatives = 3 };
+            Assert.Throws<InvalidOperationException>(() => new Evaluator(data, tooMany, 10, 2, CPU, 1).Evaluate(model, Split.Test));
+        }
+    }
 }

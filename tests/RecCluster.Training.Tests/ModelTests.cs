@@ -10,7 +10,7 @@ public class ModelTests
 {
 
     /// <summary>Small enough to learn in seconds; six clusters keep popularity far below the oracle (0.23 of its NDCG@10).</summary>
-    private static readonly SyntheticConfig Small =
+    internal static readonly SyntheticConfig Small =
         new(Users: 300, Items: 60, Clusters: 6, MinLength: 8, MaxLength: 16, MarkovWeight: 0.6, Seed: 5);
 
     private static readonly Lazy<TrialResult> SmallPopularity =

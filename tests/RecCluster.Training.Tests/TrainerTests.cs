@@ -1,5 +1,6 @@
 using RecCluster.Core.Config;
 using RecCluster.Core.Data;
+using RecCluster.Core.Evaluation;
 
 namespace RecCluster.Training.Tests;
 
@@ -100,6 +101,24 @@ public class TrainerTests
     }
 
     [Fact]
+    public void A_temporal_holdout_trial_learns_from_its_training_block_and_is_scored_on_every_held_out_item()
+    {
+        var data = new DataConfig(null, DataFormat.Auto, ModelTests.Small, null, "class", null, 0, 0,
+            new DataSplit(SplitPart.Latest(0.2), SplitPart.Latest(0.1)));
+        var evaluation = new EvaluationConfig(EvalProtocol.Full, 0, [10], [MetricKind.Hr, MetricKind.Recall, MetricKind.Ndcg]);
+        (string, object)[] settings = [.. Trials.Quick(12).Where(q => q.Item1 is not ("hidden_size" or "inner_size" or "max_seq_length")),
+            ("hidden_size", 32L), ("inner_size", 64L), ("max_seq_length", 16L), ("learning_rate", 0.01)];
+        var sasrec = Trials.Run(Trials.Config(Trials.Params("sasrec", settings), data: data) with { Evaluation = evaluation }).Result;
+        var pop = Trials.Run(Trials.Config(Trials.Params("pop"), ModelCatalog.Popularity, data: data) with { Evaluation = evaluation }).Result;
+        // Users of 10 or more items hold out 2 or 3: recall counts the share found, so it falls below the hit rate.
+        Assert.True(sasrec.Test["recall@10"] < sasrec.Test["hr@10"], $"recall {sasrec.Test["recall@10"]}, hr {sasrec.Test["hr@10"]}");
+        // Items two and three steps ahead are harder than the next one, so popularity is closer than under leave-one-out
+        // (measured: 0.361 against 0.224).
+        Assert.True(sasrec.Test["ndcg@10"] > 1.3 * pop.Test["ndcg@10"], $"SASRec {sasrec.Test["ndcg@10"]}, popularity {pop.Test["ndcg@10"]}");
+        Assert.Null(sasrec.Oracle);   // the oracle ranks one next item
+    }
+
+    [Fact]
     public void Sample_strategy_changes_sampled_losses()
     {
         (string, object)[] bpr = [.. Trials.Quick(1), ("loss_type", "BPR")];
@@ -119,7 +138,7 @@ public class TrainerTests
             File.WriteAllLines(features, ["item_id:token\tclass:token_seq", .. items.Select(i => $"{i}\tg{i % 3} g{i % 5}")]);
             var vectors = Path.Combine(folder, "vectors.txt");
             File.WriteAllLines(vectors, items.Select(i => $"{i} {i % 7 * 0.1} {i % 4 * -0.2} {(i % 2)}"));
-            var data = new DataConfig(null, DataFormat.Auto, Trials.Tiny, features, "class", vectors, 0, 0);
+            var data = new DataConfig(null, DataFormat.Auto, Trials.Tiny, features, "class", vectors, 0, 0, DataSplit.LeaveOneOut);
             var baseline = Trials.Fingerprint(Trials.Run(Trials.Config(Trials.Params("sasrec", Trials.Quick(1)), data: data)));
             var withFeatures = Trials.Fingerprint(Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("append_item_features", true)]), data: data)));
             var withVectors = Trials.Fingerprint(Trials.Run(Trials.Config(Trials.Params("sasrec", [.. Trials.Quick(1), ("append_item_embeddings", true)]), data: data)));

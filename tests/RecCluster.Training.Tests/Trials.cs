@@ -25,7 +25,7 @@ public static class Trials
     public static ExperimentConfig Config(TrialParameters p, string model = ModelCatalog.SasRec, SyntheticConfig? synthetic = null,
         EvalProtocol protocol = EvalProtocol.Full, DataConfig? data = null) => new(
         "test", "test.yaml",
-        data ?? new DataConfig(null, DataFormat.Auto, synthetic ?? Tiny, null, "class", null, 0, 0),
+        data ?? new DataConfig(null, DataFormat.Auto, synthetic ?? Tiny, null, "class", null, 0, 0, DataSplit.LeaveOneOut),
         new EvaluationConfig(protocol, 20, [5, 10], [MetricKind.Hr, MetricKind.Ndcg]),
         new Objective("ndcg@10", true),
         [new ModelConfig(model, p)]);

@@ -3,7 +3,7 @@ using RecCluster.Core.Evaluation;
 
 namespace RecCluster.Core.Config;
 
-/// <summary>Where the interactions come from: a file or the built-in synthetic generator.</summary>
+/// <summary>Where the interactions come from (a file or the built-in synthetic generator) and how each user's are split.</summary>
 public sealed record DataConfig(
     string? Path,
     DataFormat Format,
@@ -12,11 +12,12 @@ public sealed record DataConfig(
     string ItemFeatureField,
     string? ItemEmbeddingsPath,
     int MinUserInteractions,
-    int MinItemInteractions);
+    int MinItemInteractions,
+    DataSplit Split);
 
 public enum EvalProtocol { Full, Sampled }
 
-/// <summary>How trials are evaluated. Validation and test both use leave-one-out targets.</summary>
+/// <summary>How trials are evaluated: on the validation and test targets of the data's split.</summary>
 public sealed record EvaluationConfig(
     EvalProtocol Protocol,
     int SampledNegatives,

@@ -2,6 +2,7 @@ using RecCluster.Core.Config.Import;
 using RecCluster.Core.Data;
 using RecCluster.Core.Evaluation;
 using RecCluster.Core.Sweeps;
+using System.Globalization;
 using System.Text.RegularExpressions;
 using RecCluster.Core.Security;
 using YamlDotNet.RepresentationModel;
@@ -28,6 +29,14 @@ public static partial class ExperimentLoader
     };
     private static readonly Dictionary<string, EvalProtocol> Protocols = new() { ["full"] = EvalProtocol.Full, ["sampled"] = EvalProtocol.Sampled };
     private static readonly Dictionary<string, bool> Modes = new() { ["max"] = true, ["min"] = false };
+    private static readonly string[] SplitKeys = ["test", "valid"];
+    private static readonly string[] SplitPartKeys = ["strategy", "ratio"];
+    private static readonly Dictionary<string, SplitStrategy> SplitStrategies = new()
+    {
+        ["leave_one_out"] = SplitStrategy.LeaveOneOut, ["temporal_holdout"] = SplitStrategy.TemporalHoldout,
+    };
+    private const string SplitForms = "write leave_one_out (the default: each user's last item for test, the one before for validation), " +
+        "or one block each, e.g. {test: {strategy: temporal_holdout, ratio: 0.2}, valid: {strategy: leave_one_out}}";
 
     /// <summary>Loads a config that must describe exactly one trial (one model, fixed values).</summary>
     public static ExperimentConfig LoadTrial(string path)
@@ -117,11 +126,12 @@ public static partial class ExperimentLoader
         if (n.Value is not null && !SafeName().IsMatch(name))
             source.Error(n.Value, $"name '{name}' may hold only letters, digits, '.', '_' and '-', starting with a letter or digit " +
                 "(it names the sweep's folders)");
-        if (top.TryGetValue("split", out var split) && source.String(split.Value, "split") is { } s && s != "leave_one_out")
-            source.Error(split.Value, $"split '{s}' is not supported; the only split is leave_one_out (last item test, second-to-last validation)");
+        var split = top.TryGetValue("split", out var sp) ? ParseSplit(source, sp.Value) : DataSplit.LeaveOneOut;
 
         var dataNode = Require(source, top, "data", root);
-        var data = dataNode is not null ? ParseData(source, dataNode, folder, roots) : null;
+        var data = dataNode is not null && ParseData(source, dataNode, folder, roots) is { } parsedData && split is not null
+            ? parsedData with { Split = split }
+            : null;
         var evaluation = top.TryGetValue("evaluation", out var ev) ? ParseEvaluation(source, ev.Value) : DefaultEvaluation();
         var objective = top.TryGetValue("objective", out var ob) ? ParseObjective(source, ob.Value, evaluation) : new Objective("ndcg@10", true);
         if (evaluation is not null && objective is not null && !evaluation.MetricNames.Contains(objective.Metric))
@@ -140,6 +150,51 @@ public static partial class ExperimentLoader
         var sections = sweepSections ?? SweepSections.Defaults;
         return (new SweepConfig(experiment, models, sections.Search, sections.Scheduler, sections.Resources, sections.MaxConcurrentTrials,
             sections.MaxFailures, sections.TimeBudgetSeconds, text), source, dataNode);
+    }
+
+    /// <summary>split: <c>leave_one_out</c>, or <c>{test: PART, valid: PART}</c> with PART a strategy and, for a holdout, its ratio.</summary>
+    private static DataSplit? ParseSplit(YamlSource source, YamlNode node)
+    {
+        if (node is YamlScalarNode)
+        {
+            var name = source.String(node, "split");
+            if (name == "leave_one_out") return DataSplit.LeaveOneOut;
+            if (name is not null) source.Error(node, $"split '{name}' is not supported: {SplitForms}");
+            return null;
+        }
+        var map = source.Mapping(node, "split", SplitKeys);
+        if (map is null) return null;
+        var test = map.TryGetValue("test", out var t) ? ParseSplitPart(source, t.Value, "split.test") : SplitPart.LastItem;
+        var valid = map.TryGetValue("valid", out var v) ? ParseSplitPart(source, v.Value, "split.valid") : SplitPart.LastItem;
+        return test is null || valid is null ? null : new DataSplit(test, valid);
+    }
+
+    private static SplitPart? ParseSplitPart(YamlSource source, YamlNode node, string what)
+    {
+        var map = source.Mapping(node, what, SplitPartKeys);
+        if (map is null) return null;
+        if (!map.TryGetValue("strategy", out var s))
+        {
+            source.Error(node, $"{what} needs a strategy: leave_one_out or temporal_holdout (with a ratio)");
+            return null;
+        }
+        var strategy = source.Choice(s.Value, $"{what}.strategy", SplitStrategies);
+        map.TryGetValue("ratio", out var r);
+        if (strategy == SplitStrategy.LeaveOneOut)
+        {
+            if (r.Key is not null) source.Error(r.Key, $"{what}.ratio does not apply to leave_one_out (one item is held out)");
+            return r.Key is null ? SplitPart.LastItem : null;
+        }
+        if (strategy is null) return null;
+        if (r.Value is null)
+        {
+            source.Error(node, $"{what} temporal_holdout needs a ratio: the share of each user's latest items held out, e.g. 0.2");
+            return null;
+        }
+        if (source.Number(r.Value, $"{what}.ratio", 0, 1) is not { } ratio) return null;
+        if (ratio is > 0 and < 1) return SplitPart.Latest(ratio);
+        source.Error(r.Value, $"{what}.ratio must lie strictly between 0 and 1, got {ratio.ToString(CultureInfo.InvariantCulture)}");
+        return null;
     }
 
     private static YamlNode? Require(YamlSource source, Dictionary<string, (YamlNode Key, YamlNode Value)> map, string key, YamlNode parent)
@@ -196,7 +251,8 @@ public static partial class ExperimentLoader
             if (synthetic is not null) source.Error(e.Key, $"data.{key} (k-core filtering) would invalidate the synthetic oracle; use it with data files only");
             return (int)(source.Integer(e.Value, $"data.{key}", 0, 1_000_000) ?? 0);
         }
-        return new DataConfig(path, format, synthetic, features, field, embeddings, Core("min_user_interactions"), Core("min_item_interactions"));
+        return new DataConfig(path, format, synthetic, features, field, embeddings, Core("min_user_interactions"), Core("min_item_interactions"),
+            DataSplit.LeaveOneOut);
     }
 
     private static SyntheticConfig? ParseSynthetic(YamlSource source, YamlNode node)

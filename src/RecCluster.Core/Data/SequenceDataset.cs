@@ -1,15 +1,18 @@
 namespace RecCluster.Core.Data;
 
 /// <summary>
-/// Users' time-ordered item sequences with dense ids: items are 1..ItemCount (0 is padding).
-/// Split is leave-one-out: the last item is the test target, the second-to-last the validation target,
-/// the rest is training history. Every user has at least three interactions.
+/// Users' time-ordered item sequences with dense ids: items are 1..ItemCount (0 is padding), each split by
+/// <see cref="Split"/> into a training history, a validation block and a test block (leave-one-out by default: the last
+/// item is the test target, the second-to-last the validation target). Every user has at least three interactions.
 /// </summary>
 public sealed class SequenceDataset
 {
     public const int MinimumSequenceLength = 3;
 
-    public SequenceDataset(string name, IReadOnlyList<int[]> sequences, IReadOnlyList<string> itemTokens, IReadOnlyList<string> userTokens, int skippedUsers = 0)
+    private readonly (int ValidStart, int TestStart)[] _boundaries;
+
+    public SequenceDataset(string name, IReadOnlyList<int[]> sequences, IReadOnlyList<string> itemTokens, IReadOnlyList<string> userTokens,
+        int skippedUsers = 0, DataSplit? split = null)
     {
         if (sequences.Count == 0) throw new ArgumentException("a dataset needs at least one user");
         if (sequences.Any(s => s.Length < MinimumSequenceLength)) throw new ArgumentException($"every sequence needs at least {MinimumSequenceLength} items");
@@ -18,6 +21,8 @@ public sealed class SequenceDataset
         ItemTokens = itemTokens;
         UserTokens = userTokens;
         SkippedUsers = skippedUsers;
+        Split = split ?? DataSplit.LeaveOneOut;
+        _boundaries = [.. sequences.Select(s => Split.Boundaries(s.Length))];
     }
 
     public string Name { get; }
@@ -27,20 +32,33 @@ public sealed class SequenceDataset
     public IReadOnlyList<string> UserTokens { get; }
     /// <summary>Users dropped for having fewer than three interactions after filtering.</summary>
     public int SkippedUsers { get; }
+    public DataSplit Split { get; }
 
     public int UserCount => Sequences.Count;
     public int ItemCount => ItemTokens.Count - 1;
     public long InteractionCount => Sequences.Sum(s => (long)s.Length);
 
-    public ReadOnlySpan<int> TrainItems(int user) => Sequences[user].AsSpan(0, Sequences[user].Length - 2);
-    public int ValidTarget(int user) => Sequences[user][^2];
-    public int TestTarget(int user) => Sequences[user][^1];
+    /// <summary>The same users and items split another way; data in which no user keeps a training transition is refused.</summary>
+    public SequenceDataset WithSplit(DataSplit split)
+    {
+        var dataset = new SequenceDataset(Name, Sequences, ItemTokens, UserTokens, SkippedUsers, split);
+        return dataset.HasTrainingTransition ? dataset : throw NothingToTrain(Name, split);
+    }
 
-    /// <summary>The items a model sees before predicting a split's target.</summary>
+    public ReadOnlySpan<int> TrainItems(int user) => Sequences[user].AsSpan(0, _boundaries[user].ValidStart);
+
+    /// <summary>The items a model sees before predicting a split's targets: everything before the split's block.</summary>
     public ReadOnlySpan<int> History(int user, Split split) =>
-        Sequences[user].AsSpan(0, Sequences[user].Length - (split == Split.Valid ? 2 : 1));
+        Sequences[user].AsSpan(0, split == Data.Split.Valid ? _boundaries[user].ValidStart : _boundaries[user].TestStart);
 
-    public int Target(int user, Split split) => split == Split.Valid ? ValidTarget(user) : TestTarget(user);
+    /// <summary>The items a split holds out for the user, oldest first (one under leave-one-out).</summary>
+    public ReadOnlySpan<int> Targets(int user, Split split)
+    {
+        var (validStart, testStart) = _boundaries[user];
+        return split == Data.Split.Valid
+            ? Sequences[user].AsSpan(validStart, testStart - validStart)
+            : Sequences[user].AsSpan(testStart);
+    }
 
     /// <summary>How often each item occurs in the training histories (index = item id).</summary>
     public long[] TrainItemCounts(IEnumerable<int>? users = null)
@@ -71,7 +89,8 @@ public sealed class SequenceDataset
     /// optional iterative k-core filtering, users with fewer than three interactions dropped and counted.
     /// Data in which no user has a training transition is an input error (<see cref="NothingToTrain"/>).
     /// </summary>
-    public static SequenceDataset FromInteractions(string name, IReadOnlyList<RawInteraction> rows, int minUserInteractions = 0, int minItemInteractions = 0)
+    public static SequenceDataset FromInteractions(string name, IReadOnlyList<RawInteraction> rows, int minUserInteractions = 0,
+        int minItemInteractions = 0, DataSplit? split = null)
     {
         var byUser = new Dictionary<string, List<RawInteraction>>(StringComparer.Ordinal);
         var userOrder = new List<string>();
@@ -112,21 +131,24 @@ public sealed class SequenceDataset
                 return id;
             })]);
         }
-        if (dense.Count == 0) throw NothingToTrain(name);
-        var dataset = new SequenceDataset(name, dense, itemTokens, users, skipped);
-        return dataset.HasTrainingTransition ? dataset : throw NothingToTrain(name);
+        split ??= DataSplit.LeaveOneOut;
+        if (dense.Count == 0) throw NothingToTrain(name, split);
+        var dataset = new SequenceDataset(name, dense, itemTokens, users, skipped, split);
+        return dataset.HasTrainingTransition ? dataset : throw NothingToTrain(name, split);
     }
 
     /// <summary>Leave-one-out keeps a test and a validation item; a training transition needs two more.</summary>
     public const int MinimumTrainableLength = MinimumSequenceLength + 1;
 
     /// <summary>Whether some user's training history holds a transition (two items), so a model can learn anything.</summary>
-    public bool HasTrainingTransition => Sequences.Any(s => s.Length >= MinimumTrainableLength);
+    public bool HasTrainingTransition => _boundaries.Any(b => b.ValidStart >= 2);
 
     /// <summary>The input error for data from which no model could train, naming where the data came from.</summary>
-    public static DataFormatException NothingToTrain(string source) => new(source, 0,
-        $"no user has at least {MinimumTrainableLength} interactions after filtering; leave-one-out needs {MinimumTrainableLength} per user " +
-        "(a test item, a validation item and two training items, i.e. one training transition)");
+    public static DataFormatException NothingToTrain(string source, DataSplit split) => split.IsLeaveOneOut
+        ? new(source, 0, $"no user has at least {MinimumTrainableLength} interactions after filtering; leave-one-out needs " +
+            $"{MinimumTrainableLength} per user (a test item, a validation item and two training items, i.e. one training transition)")
+        : new(source, 0, $"no user keeps two training items (one training transition) after filtering and the split ({split}); " +
+            "use smaller holdout ratios or data with longer histories");
 }
 
 public enum Split { Valid, Test }

@@ -74,7 +74,7 @@ public sealed class SyntheticGenerator
         var tokens = new List<string> { "[PAD]" };
         tokens.AddRange(Enumerable.Range(1, n).Select(i => i.ToString()));
         Dataset = new SequenceDataset("synthetic", sequences, tokens, [.. Enumerable.Range(1, config.Users).Select(u => u.ToString())]);
-        if (!Dataset.HasTrainingTransition) throw SequenceDataset.NothingToTrain("data.synthetic");
+        if (!Dataset.HasTrainingTransition) throw SequenceDataset.NothingToTrain("data.synthetic", DataSplit.LeaveOneOut);
     }
 
     public SequenceDataset Dataset { get; }

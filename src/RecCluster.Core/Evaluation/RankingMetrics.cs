@@ -1,8 +1,11 @@
 namespace RecCluster.Core.Evaluation;
 
 /// <summary>
-/// Next-item metrics from the 0-based rank of the single held-out item among the candidates.
-/// With one relevant item, recall@K equals hit-rate@K and precision@K is hit-rate@K / K.
+/// Ranking metrics from the 0-based positions of a user's held-out items in the ranked list. With one relevant item
+/// (leave-one-out), recall@K equals hit-rate@K and precision@K is hit-rate@K / K. With several (temporal holdout), as in
+/// WarpRec and RecBole: HR@K is 1 when any is in the top K, precision@K the hits over K, recall@K the hits over the
+/// relevant count, NDCG@K binary-relevance DCG over the ideal DCG of min(relevant, K) hits, MRR@K the reciprocal
+/// position of the first hit.
 /// </summary>
 public static class RankingMetrics
 {
@@ -18,6 +21,35 @@ public static class RankingMetrics
             MetricKind.Precision => 1.0 / cutoff,
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
+    }
+
+    /// <param name="positions">The relevant items' positions, ascending and distinct (see <see cref="ListPositions"/>).</param>
+    public static double Value(MetricKind kind, int cutoff, IReadOnlyList<long> positions)
+    {
+        if (positions.Count == 0) throw new ArgumentException("a user needs at least one relevant item", nameof(positions));
+        if (positions.Count == 1) return Value(kind, cutoff, positions[0]);
+        int hits = positions.Count(p => p < cutoff);
+        return kind switch
+        {
+            MetricKind.Hr => hits > 0 ? 1 : 0,
+            MetricKind.Recall => (double)hits / positions.Count,
+            MetricKind.Precision => (double)hits / cutoff,
+            MetricKind.Ndcg => positions.Where(p => p < cutoff).Sum(p => 1 / Math.Log2(p + 2))
+                / Enumerable.Range(0, Math.Min(positions.Count, cutoff)).Sum(i => 1 / Math.Log2(i + 2)),
+            MetricKind.Mrr => positions[0] < cutoff ? 1.0 / (positions[0] + 1) : 0,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
+
+    /// <summary>
+    /// Positions in the ranked list from each relevant item's rank (the items scoring above it, other relevant ones
+    /// included, plus half its ties): sorted, and made distinct where ties put two at one position, as a list would.
+    /// </summary>
+    public static long[] ListPositions(IEnumerable<long> ranks)
+    {
+        var positions = ranks.Order().ToArray();
+        for (int i = 1; i < positions.Length; i++) positions[i] = Math.Max(positions[i], positions[i - 1] + 1);
+        return positions;
     }
 }
 
@@ -49,6 +81,15 @@ public sealed class MetricAccumulator(IReadOnlyList<MetricKind> kinds, IReadOnly
     public void AddUser(long rank)
     {
         Add(rank);
+        CompleteUser();
+    }
+
+    /// <summary>Adds a user with several relevant items at these list positions (ascending, distinct).</summary>
+    public void AddUser(IReadOnlyList<long> positions)
+    {
+        for (int k = 0; k < kinds.Count; k++)
+        for (int c = 0; c < cutoffs.Count; c++)
+            _sums[k, c] += RankingMetrics.Value(kinds[k], cutoffs[c], positions);
         CompleteUser();
     }
 

@@ -165,46 +165,68 @@ internal static class WarpRecExperiment
              (Tree.Scalar("format", formatAt), Tree.Scalar(format ?? "auto", formatAt))]);
     }
 
-    /// <summary>splitter → split: a temporal leave-one-out for test (and validation) is our leave_one_out.</summary>
+    /// <summary>
+    /// splitter → split: temporal_leave_k_out with k 1 is our leave_one_out block, temporal_holdout our block of the same
+    /// name with its ratio (a user then has several test items); both leave-one-out stays the short form.
+    /// </summary>
     private static Tree? Splitter(YamlSource source, YamlNode node)
     {
         var map = source.Mapping(node, "splitter", ["test_splitting", "validation_splitting"]);
         if (map is null) return null;
         if (!map.TryGetValue("test_splitting", out var test))
         {
-            source.Error(node, "splitter needs test_splitting (temporal_leave_k_out with k: 1)");
+            source.Error(node, "splitter needs test_splitting (temporal_leave_k_out with k: 1, or temporal_holdout with a ratio)");
             return null;
         }
-        var at = LeaveOneOut(source, test.Value, "test_splitting");
-        if (map.TryGetValue("validation_splitting", out var valid)) LeaveOneOut(source, valid.Value, "validation_splitting");
-        else source.Warn(test.Key, "no validation_splitting: each user's second-to-last item is still held out for validation (model " +
-            "selection and early stopping), as temporal_leave_k_out with k: 1 would");
-        return at is null ? null : Tree.Scalar("leave_one_out", at);
+        var testPart = SplitPart(source, test.Value, "test_splitting");
+        var validPart = map.TryGetValue("validation_splitting", out var valid)
+            ? SplitPart(source, valid.Value, "validation_splitting")
+            : (Tree.Map(test.Key, [(Tree.Scalar("strategy", test.Key), Tree.Scalar("leave_one_out", test.Key))]), true);
+        if (valid.Key is null)
+            source.Warn(test.Key, "no validation_splitting: each user's last item before the test block is still held out for validation " +
+                "(model selection and early stopping), as temporal_leave_k_out with k: 1 would");
+        if (testPart is not { } t || validPart is not { } v) return null;
+        if (t.LeaveOneOut && v.LeaveOneOut) return Tree.Scalar("leave_one_out", test.Value);
+        return Tree.Map(node, [(Tree.Scalar("test", test.Key), t.Part), (Tree.Scalar("valid", valid.Key ?? test.Key), v.Part)]);
     }
 
-    private static YamlNode? LeaveOneOut(YamlSource source, YamlNode node, string what)
+    private static (Tree Part, bool LeaveOneOut)? SplitPart(YamlSource source, YamlNode node, string what)
     {
         var map = source.Mapping(node, $"splitter.{what}", ["strategy", "k", "ratio", "timestamp", "folds", "seed"]);
         if (map is null) return null;
         if (!map.TryGetValue("strategy", out var strategy)) { source.Error(node, $"splitter.{what} needs a strategy"); return null; }
         var name = source.String(strategy.Value, $"splitter.{what}.strategy");
-        if (name != "temporal_leave_k_out")
+        string[] unused;
+        (Tree Part, bool LeaveOneOut)? part;
+        switch (name)
         {
-            string why = name switch
-            {
-                "temporal_holdout" => "holding out each user's latest share of items (several test items a user) is not supported: " +
-                    "evaluation here ranks each user's one next item after their history; use temporal_leave_k_out with k: 1",
-                "k_fold_cross_validation" => "cross-validation is not supported; use temporal_leave_k_out with k: 1",
-                _ => "use temporal_leave_k_out with k: 1 (each user's last item for test, the one before for validation)",
-            };
-            if (name is not null) source.Error(strategy.Value, $"splitter.{what}.strategy '{name}' is not supported: {why}");
-            return null;
+            case "temporal_leave_k_out":
+                if (map.TryGetValue("k", out var k) && source.Integer(k.Value, $"splitter.{what}.k", 1, int.MaxValue) is { } count and not 1)
+                    source.Error(k.Value, $"splitter.{what}.k {count} is not supported: only k: 1 (leave-one-out) is; for several held-out " +
+                        "items a user, use temporal_holdout with a ratio");
+                unused = ["ratio", "timestamp", "folds", "seed"];
+                part = (Tree.Map(node, [(Tree.Scalar("strategy", strategy.Key), Tree.Scalar("leave_one_out", strategy.Value))]), true);
+                break;
+            case "temporal_holdout":
+                unused = ["k", "timestamp", "folds", "seed"];
+                if (!map.TryGetValue("ratio", out var ratio))
+                {
+                    source.Error(node, $"splitter.{what} temporal_holdout needs a ratio (the share of each user's latest interactions held out)");
+                    part = null;
+                }
+                else part = (Tree.Map(node, [(Tree.Scalar("strategy", strategy.Key), Tree.Scalar("temporal_holdout", strategy.Value)),
+                    (Tree.Scalar("ratio", ratio.Key), Tree.Copy(ratio.Value))]), false);
+                break;
+            default:
+                string why = name == "k_fold_cross_validation"
+                    ? "cross-validation is not supported; use temporal_leave_k_out with k: 1 or temporal_holdout"
+                    : "use temporal_leave_k_out with k: 1 (each user's last item held out) or temporal_holdout with a ratio (their latest share)";
+                if (name is not null) source.Error(strategy.Value, $"splitter.{what}.strategy '{name}' is not supported: {why}");
+                return null;
         }
-        if (map.TryGetValue("k", out var k) && source.Integer(k.Value, $"splitter.{what}.k", 1, int.MaxValue) is { } count and not 1)
-            source.Error(k.Value, $"splitter.{what}.k {count} is not supported: only k: 1 (leave-one-out) is");
-        foreach (var key in new[] { "ratio", "timestamp", "folds", "seed" }.Where(map.ContainsKey))
-            source.Error(map[key].Key, $"splitter.{what}.{key} does not apply to temporal_leave_k_out");
-        return strategy.Value;
+        foreach (var key in unused.Where(map.ContainsKey))
+            source.Error(map[key].Key, $"splitter.{what}.{key} does not apply to {name}");
+        return part;
     }
 
     private sealed record EvaluationPart(Tree? Section, (string Metric, YamlNode At)? Metric, YamlNode? BatchSize, IReadOnlyList<int> Cutoffs)
