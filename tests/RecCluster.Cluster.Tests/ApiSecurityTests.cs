@@ -17,8 +17,8 @@ public sealed class ApiSecurityTests() : TestKit(TestSystems.SerializeMessages),
     public async Task DisposeAsync()
     {
         await _server.DisposeAsync();
+        Shutdown();   // the actors (the leaderboard holds its store open) stop before their folder goes
         _files.Dispose();
-        Shutdown();
     }
 
     private async Task<HttpStatusCode> Send(string method, string path, AuthenticationHeaderValue? authorization, string? body = null)

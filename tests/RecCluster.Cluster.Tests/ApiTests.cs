@@ -23,8 +23,8 @@ public sealed class ApiTests() : TestKit(TestSystems.SerializeMessages), IAsyncL
     public async Task DisposeAsync()
     {
         await _server.DisposeAsync();
+        Shutdown();   // the actors (the leaderboard holds its store open) stop before their folder goes
         _files.Dispose();
-        Shutdown();
     }
 
     private string SweepPath(string name = "sweep.yaml") => Path.Combine(_files.Folder, name);

@@ -19,8 +19,8 @@ public sealed class CliClientTests() : TestKit(TestSystems.SerializeMessages), I
     public async Task DisposeAsync()
     {
         await _server.DisposeAsync();
+        Shutdown();   // the actors (the leaderboard holds its store open) stop before their folder goes
         _files.Dispose();
-        Shutdown();
     }
 
     /// <summary>Runs the CLI; a client of the test server sends its token, as a user would.</summary>

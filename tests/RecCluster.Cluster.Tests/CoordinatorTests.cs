@@ -12,7 +12,8 @@ namespace RecCluster.Cluster.Tests;
 public sealed class CoordinatorTests() : TestKit(TestSystems.SerializeMessages), IDisposable
 {
     private readonly SweepFiles _files = new();
-    void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
+    // The actors (the leaderboard holds its store open) stop before their folder goes.
+    void IDisposable.Dispose() { Shutdown(); _files.Dispose(); }
 
     /// <summary>Simulated objective: grows with epochs towards a ceiling set by the trial's hyperparameters.</summary>
     private static SimulatedTrial Plan(RunTrial run, int epochs, int? failAt = null, int? hangAt = null)

@@ -19,8 +19,8 @@ public sealed class DashboardApiTests() : TestKit(TestSystems.SerializeMessages)
     public async Task DisposeAsync()
     {
         await _server.DisposeAsync();
+        Shutdown();   // the actors (the leaderboard holds its store open) stop before their folder goes
         _files.Dispose();
-        Shutdown();
     }
 
     private Task<string> Submit(string name) =>

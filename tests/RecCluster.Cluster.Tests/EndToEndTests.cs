@@ -11,7 +11,8 @@ namespace RecCluster.Cluster.Tests;
 public sealed class EndToEndTests() : TestKit(TestSystems.SerializeMessages), IDisposable
 {
     private readonly SweepFiles _files = new();
-    void IDisposable.Dispose() { _files.Dispose(); Shutdown(); }
+    // The actors (the leaderboard holds its store open) stop before their folder goes.
+    void IDisposable.Dispose() { Shutdown(); _files.Dispose(); }
 
     /// <summary>
     /// Kills one attempt's process from outside (SIGKILL by pid) as soon as it reports the given epoch, on the
