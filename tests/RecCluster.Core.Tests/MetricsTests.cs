@@ -23,7 +23,7 @@ public class MetricsTests
     public void Accumulator_averages_over_users()
     {
         var acc = new MetricAccumulator([MetricKind.Hr, MetricKind.Ndcg, MetricKind.Mrr], [1, 5]);
-        foreach (var rank in new long[] { 0, 2, 10 }) acc.AddUser(rank);
+        foreach (var rank in new long[] { 0, 2, 10 }) acc.AddUser([rank]);
         var m = acc.Result();
         Assert.Equal(3, acc.Users);
         Assert.Equal(1.0 / 3, m["hr@1"], 12);

@@ -28,6 +28,8 @@ public sealed class SplitTests : IDisposable
         var half = new DataSplit(SplitPart.Latest(0.6), SplitPart.Latest(0.5));
         Assert.Equal((1, 2), half.Boundaries(3));   // ⌊3·0.4⌋ = 1 → 2 (train and validation need one each)
         Assert.Equal((2, 4), half.Boundaries(10));  // ⌊10·0.4⌋ = 4; ⌊4·0.5⌋ = 2: items 2, 3 for validation, 4..9 for test
+        Assert.Equal((1, 2), DataSplit.LeaveOneOut.Boundaries(3));
+        Assert.Equal((8, 9), DataSplit.LeaveOneOut.Boundaries(10));
     }
 
     [Fact]

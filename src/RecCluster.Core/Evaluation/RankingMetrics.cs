@@ -53,15 +53,13 @@ public static class RankingMetrics
     }
 }
 
-/// <summary>Averages metrics over users; each user adds one rank, or a distribution over ranks.</summary>
+/// <summary>Averages metrics over users; each user adds the positions of their relevant items, or a distribution over ranks.</summary>
 public sealed class MetricAccumulator(IReadOnlyList<MetricKind> kinds, IReadOnlyList<int> cutoffs)
 {
     private readonly double[,] _sums = new double[kinds.Count, cutoffs.Count];
     private double _weight;
 
     public int Users { get; private set; }
-
-    public void Add(long rank) => Add(rank, 1.0);
 
     /// <summary>Adds a rank with a probability weight (used for the oracle's expected metrics).</summary>
     public void Add(long rank, double weight)
@@ -78,13 +76,7 @@ public sealed class MetricAccumulator(IReadOnlyList<MetricKind> kinds, IReadOnly
         _weight += 1;
     }
 
-    public void AddUser(long rank)
-    {
-        Add(rank);
-        CompleteUser();
-    }
-
-    /// <summary>Adds a user with several relevant items at these list positions (ascending, distinct).</summary>
+    /// <summary>Adds a user whose relevant items are at these list positions (ascending, distinct; one under leave-one-out).</summary>
     public void AddUser(IReadOnlyList<long> positions)
     {
         for (int k = 0; k < kinds.Count; k++)
