@@ -98,18 +98,14 @@ public sealed class SweepManager : ReceiveActor, IWithUnboundedStash
             else sweep.Watchers.Add(Sender);
         });
         Receive<RegisterWorker>(OnRegister);
-        Receive<Terminated>(t =>
-        {
-            if (!_workers.Remove(t.ActorRef, out var lost)) return;
-            var active = _sweeps.Values.Where(s => s.Coordinator is not null).ToList();
-            _log.Log(active.Count > 0 ? LogLevel.WarningLevel : LogLevel.InfoLevel,
-                $"worker {lost.Node} is gone; its attempts go back to their sweeps' queues");
-            foreach (var sweep in active) sweep.Coordinator!.Tell(new WorkerLost(t.ActorRef, lost.Node));
-        });
+        Receive<Terminated>(t => WorkerGone(t.ActorRef));
         // Reports keep their sender (the worker), which the coordinator acknowledges. A report for a sweep this manager does
-        // not run (it ended) is acknowledged here, so the worker stops sending it.
+        // not run (it ended) is acknowledged here, so the worker stops sending it. One from a worker not registered (yet)
+        // waits: it is sent again until acknowledged, and by then its worker has registered, superseding any earlier
+        // incarnation, so an attempt given up with its node is never taken for a running one.
         Receive<ITrialReport>(m =>
         {
+            if (!_workers.ContainsKey(Sender)) return;
             if (_sweeps.GetValueOrDefault(m.Id.SweepId)?.Coordinator is { } coordinator) coordinator.Forward(m);
             else Sender.Tell(new ReportsAcked(m.Id, m.Seq));
         });
@@ -220,6 +216,13 @@ public sealed class SweepManager : ReceiveActor, IWithUnboundedStash
     private void OnRegister(RegisterWorker m)
     {
         if (_workers.ContainsKey(m.Worker)) return;
+        // The same worker actor with a new uid: its node started a new actor system (to rejoin after being downed or cut off).
+        // The old incarnation is gone, however late DeathWatch says so: its attempts are given up before the new one's
+        // held attempts are offered for takeover.
+        var path = m.Worker.Path;
+        foreach (var old in _workers.Keys.Where(w => w.Path.Address.Equals(path.Address) && w.Path.Elements.SequenceEqual(path.Elements)
+                     && w.Path.Uid != path.Uid).ToList())
+            WorkerGone(old);
         var worker = new Worker(m.Node, m.Slots);
         _workers[m.Worker] = worker;
         Context.Watch(m.Worker);
@@ -233,6 +236,15 @@ public sealed class SweepManager : ReceiveActor, IWithUnboundedStash
                 m.Worker.Tell(new StopTrial(held.Id, Immediately: true));   // its sweep ended: nobody wants it
         }
         Grant();
+    }
+
+    private void WorkerGone(IActorRef worker)
+    {
+        if (!_workers.Remove(worker, out var lost)) return;
+        var active = _sweeps.Values.Where(s => s.Coordinator is not null).ToList();
+        _log.Log(active.Count > 0 ? LogLevel.WarningLevel : LogLevel.InfoLevel,
+            $"worker {lost.Node} is gone; its attempts go back to their sweeps' queues");
+        foreach (var sweep in active) sweep.Coordinator!.Tell(new WorkerLost(worker, lost.Node));
     }
 
     /// <summary>Forwards a status or cancel request to the sweep's coordinator, or answers with the status a sweep ended in.</summary>
